@@ -1,0 +1,1 @@
+"""Question-answering assistant on French local governments' digital policy."""

@@ -1,0 +1,433 @@
+"""Answerers: the extractive default (no LLM) and an OpenAI-compatible generator."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from assistant.brief import asks_for_brief, group_by_speaker
+from assistant.conditions import (
+    applies_to_kind,
+    contradicted,
+    find_thresholds,
+    premise_warning,
+    profile_from,
+    verdict,
+    without_population,
+)
+from assistant.glossary import query_concepts
+from assistant.lexical import Bm25Index, tokenize
+from assistant.query import Query
+from assistant.retrieve import Hit
+from assistant.schemas import Citation
+from ingest.chunk import split_sentences
+from ingest.clean import BULLET
+
+_DIGIT = re.compile(r"\d")
+_FIGURE = re.compile(r"\d+(?:[\s\u00a0\u202f.,]\d{3})*")
+_WANTS_NUMBER = re.compile(
+    r"\b(combien|montant|seuil|quand|quelle date|depuis quand|quelle année|pourcentage|"
+    r"quelle part|quel taux|nombre de|jusqu'à quel|how many|how much|when|threshold|amount|"
+    r"percentage|what share|number of|which year|since when)\b",
+    re.IGNORECASE,
+)
+# Obligation or eligibility questions: the answer hinges on who is concerned.
+_WANTS_CONDITION = re.compile(
+    r"\b(doi[st]|doivent|devons|devez|oblig\w*|impos\w*|concern\w*|applique\w*|"
+    r"prétendre|éligible\w*|adresse|réservé\w*|tenu\w*|bénéficier|peut-on|pouvons|"
+    r"must|need|apply|applies|eligible|required)\b",
+    re.IGNORECASE,
+)
+_THRESHOLD = re.compile(r"\b(plus|moins)\s+de\s*\d[\d\s.]*\s*(habitants|agents)", re.IGNORECASE)
+# Questions that ask what several documents say: answer wider, from several documents.
+_WANTS_BREADTH = re.compile(
+    r"(les documents|différents documents|plusieurs documents|le corpus|croise|synthèse|"
+    r"synthétise|panorama|état des lieux|selon les|across|the documents|overview)",
+    re.IGNORECASE,
+)
+# Questions whose answer is an enumeration.
+_WANTS_LIST = re.compile(
+    r"\b(quels|quelles|lesquel\w*|sur quoi|que doit|what are|which|list)\b", re.IGNORECASE
+)
+# "Francis Béguet (Agglopolys) : " before a statement, already shown as its label.
+_SPEAKER_PREFIX = re.compile(r"^[^:«]{3,120}?\s*:\s*")
+_MAX_UNIT = 320  # characters: longer "sentences" are flattened lists, cut at line ends
+_OCR_FIXES = [
+    (re.compile(r"\bI'(?=[a-zàâéèêîôû])"), "l'"),
+    (re.compile(r"eé"), "é"),
+    (re.compile(r"\bceuvre"), "œuvre"),
+    (re.compile(r"\s+&\s+(?=[a-zé])"), " à "),
+    (re.compile(r"'{2,}"), "'"),
+    (re.compile(r"\s+([,.])"), r"\1"),
+]
+
+ABSTAIN = {
+    "fr": "Le corpus ne permet pas de répondre à cette question : aucun passage ne traite "
+    "précisément de « {topic} ». Reformulez, ou ajoutez un document qui en parle.",
+    "en": "The corpus does not answer this question: no passage deals specifically with "
+    "“{topic}”. Rephrase it, or add a document that covers it.",
+}
+LEAD = {
+    "fr": "D'après les documents :",
+    "en": "According to the documents (quoted in French):",
+}
+
+
+def abstention(query: Query) -> str:
+    """The message saying the corpus does not answer, naming what was asked."""
+    topic = " ".join(query.question.split()[:14]).rstrip(" ?")
+    return ABSTAIN[query.language].format(topic=topic)
+
+
+@dataclass
+class Draft:
+    """What an answerer produces before the pipeline adds timings and passages."""
+
+    answer: str
+    abstained: bool
+    citations: list[Citation] = field(default_factory=list)
+    answerer: str = "extractive"
+
+
+class Answerer(Protocol):
+    """Turns a question and its retrieved passages into a cited answer."""
+
+    name: str
+
+    def answer(self, query: Query, hits: list[Hit]) -> Draft: ...
+
+
+def clean_for_display(text: str) -> str:
+    """Undo frequent OCR misreadings in text shown to a reader (meaning unchanged)."""
+    text = " ".join(text.split())
+    for pattern, replacement in _OCR_FIXES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+_LINE_END = re.compile(r"[.!?:;»)]$")
+_LINE_START = re.compile(r"^(?!I'|l')[A-ZÉÈÀÂÎ«\"]")
+_WRAPPED = 70  # a line this long ended because the page did, not because the item did
+
+
+def _logical_lines(paragraph: str) -> list[str]:
+    """Re-join lines wrapped by the PDF layout; keep breaks that start a new item."""
+    lines: list[str] = []
+    for line in paragraph.split("\n"):
+        line = line.strip()
+        if not line:
+            continue
+        previous = lines[-1] if lines else ""
+        if line.startswith(BULLET):
+            lines.append(line[len(BULLET) :].strip())
+        elif (
+            previous
+            and not _LINE_END.search(previous)
+            and (not _LINE_START.match(line) or len(previous) >= _WRAPPED)
+        ):
+            lines[-1] = f"{previous} {line}"
+        else:
+            lines.append(line)
+    return lines
+
+
+def sentence_units(text: str) -> list[str]:
+    """Sentences of a passage: wrapped lines joined, list items and sentences apart."""
+    units = []
+    for paragraph in re.split(r"\n\s*\n", text):
+        for line in _logical_lines(paragraph):
+            for sentence in split_sentences(line):
+                while len(sentence) > _MAX_UNIT:
+                    cut = sentence.rfind(" ", 0, _MAX_UNIT)
+                    cut = cut if cut > 0 else _MAX_UNIT
+                    units.append(sentence[:cut])
+                    sentence = sentence[cut:].strip()
+                units.append(sentence)
+    return [u for u in units if u]
+
+
+@dataclass
+class _Candidate:
+    hit_index: int
+    text: str
+    coverage: float  # idf-weighted share of the question's terms it contains
+    score: float
+    terms: set[int]  # indices of the question's concepts it covers
+    position: int = 0
+    own: float = 0.0  # share of the question's weight found in the sentence itself
+
+
+class ExtractiveAnswerer:
+    """Quotes the sentences that best cover the question, each with its `[n]` marker.
+
+    Abstains when no passage covers the question's distinctive terms: citing something
+    loosely related is worse than saying the corpus does not answer.
+    """
+
+    name = "extractive"
+
+    def __init__(
+        self,
+        lexical: Bm25Index,
+        *,
+        max_sentences: int = 3,
+        min_coverage: float = 0.55,
+        min_dense: float = 0.84,
+        min_numeric_coverage: float = 0.35,
+    ):
+        self.lexical = lexical
+        self.max_sentences = max_sentences
+        self.min_coverage = min_coverage
+        self.min_dense = min_dense
+        self.min_numeric_coverage = min_numeric_coverage
+
+    def _concepts(self, query: Query) -> list[tuple[frozenset[str], float]]:
+        """The question's concepts with IDF weights; the conversation's count half."""
+        weighted: list[tuple[frozenset[str], float]] = []
+        known: set[str] = set()
+        question = without_population(query.question)
+        for text, factor in ((question, 1.0), (query.context, 0.5)):
+            for concept in query_concepts(text, query.language):
+                if concept & known:
+                    continue
+                concept = concept | {v for t in concept for v in self.lexical.variants(t)}
+                seen = [t for t in concept if self.lexical.doc_freq.get(t)]
+                if query.language == "en" and not seen:
+                    continue  # English words the corpus never uses say nothing of coverage
+                idf = max(self.lexical.idf(t) for t in (seen or concept))
+                weighted.append((concept, idf * factor))
+                known |= concept
+        return weighted
+
+    def _candidates(
+        self,
+        hits: list[Hit],
+        concepts: list[tuple[frozenset[str], float]],
+        wants_number: bool,
+        wants_condition: bool,
+    ) -> list[_Candidate]:
+        total = sum(w for _, w in concepts) or 1.0
+
+        def covered(tokens: set[str]) -> set[int]:
+            return {i for i, (concept, _) in enumerate(concepts) if concept & tokens}
+
+        def weight(indices: set[int]) -> float:
+            return sum(concepts[i][1] for i in indices)
+
+        best_fused = max((h.score for h in hits), default=1.0) or 1.0
+        candidates = []
+        for index, hit in enumerate(hits):
+            meta = hit.chunk.metadata
+            # Words naming the document ("the CNAM study") hold for all its sentences alike.
+            in_title = covered(set(tokenize(meta.get("title", ""))))
+            passage = covered(set(tokenize(f"{meta.get('heading', '')}\n{hit.chunk.text}")))
+            passage_cover = weight(passage | in_title) / total
+            prior = hit.score / best_fused
+            previous: set[int] = set()
+            for position, unit in enumerate(sentence_units(hit.chunk.text)):
+                own = covered(set(tokenize(unit))) | in_title
+                # The line before often names what this one is about (a law, a speaker).
+                score_own = (weight(own) + 0.5 * weight(previous - own)) / total
+                previous = own
+                score = 0.5 * score_own + 0.3 * passage_cover + 0.2 * prior - 0.005 * position
+                if wants_number and _DIGIT.search(unit):
+                    score += 0.08
+                if wants_condition and _THRESHOLD.search(unit):
+                    score += 0.08
+                if len(unit) < 40 and not _DIGIT.search(unit):
+                    score *= 0.8  # a bare heading or label says little on its own
+                if len(unit) < 12:
+                    continue
+                candidates.append(
+                    _Candidate(
+                        index, unit, passage_cover, score, own, position, weight(own) / total
+                    )
+                )
+        return sorted(candidates, key=lambda c: c.score, reverse=True)
+
+    def answer(self, query: Query, hits: list[Hit]) -> Draft:
+        """Compose the answer from the best sentences, or abstain."""
+        question = query.question
+        concepts = self._concepts(query)
+        wants_number = bool(_WANTS_NUMBER.search(question))
+        candidates = self._candidates(
+            hits,
+            concepts,
+            wants_number,
+            bool(_WANTS_CONDITION.search(query.text)),
+        )
+        best_dense = max((h.dense for h in hits if h.dense is not None), default=0.0)
+        best = candidates[0] if candidates else None
+        if best is not None and wants_number:
+            # A question asking for a figure needs a sentence holding a figure *and* its
+            # subject; a figure about something else is a near miss, not an answer.
+            # Figures the question itself gives ("NIS 2", "2017") do not answer it.
+            asked = set(_FIGURE.findall(question))
+            numeric = [c for c in candidates if set(_FIGURE.findall(c.text)) - asked]
+            own = max((c.own for c in numeric), default=0.0)
+            if own < self.min_numeric_coverage:
+                best = None
+        if best is None or (best.coverage < self.min_coverage and best_dense < self.min_dense):
+            return Draft(abstention(query), abstained=True)
+        if query.brief or asks_for_brief(query.text):
+            brief = self._brief(query, candidates, hits)
+            if brief is not None:
+                return brief
+
+        chosen = self._select(candidates, hits, broad=bool(_WANTS_BREADTH.search(question)))
+        if _WANTS_CONDITION.search(query.text) and not any(
+            find_thresholds(self._in_context(hits[c.hit_index], c)) for c in chosen
+        ):
+            # An obligation question: bring in the best sentence that states who is concerned.
+            extra = next(
+                (
+                    c
+                    for c in candidates[1:]
+                    if c.score >= 0.5 * best.score
+                    and find_thresholds(self._in_context(hits[c.hit_index], c))
+                ),
+                None,
+            )
+            if extra is not None:
+                chosen.append(extra)
+        return self._compose(query, chosen, hits)
+
+    def _select(
+        self, candidates: list[_Candidate], hits: list[Hit], broad: bool
+    ) -> list[_Candidate]:
+        """The best sentence, then others that add what it leaves out."""
+        best = candidates[0]
+        limit = self.max_sentences * 2 if broad else self.max_sentences
+        chosen = [best]
+        covered = set(best.terms)
+        documents = {self._document(hits, best): 1}
+        for candidate in candidates[1:]:
+            if len(chosen) >= limit:
+                break
+            document = self._document(hits, candidate)
+            adds = candidate.terms - covered
+            if broad:
+                # Breadth: another document's view counts even if it adds no new term.
+                if candidate.score < 0.45 * best.score or documents.get(document, 0) >= 2:
+                    continue
+                if not adds and document in documents:
+                    continue
+            elif candidate.score < 0.6 * best.score or not adds:
+                continue
+            if any(candidate.text in c.text or c.text in candidate.text for c in chosen):
+                continue
+            chosen.append(candidate)
+            covered |= candidate.terms
+            documents[document] = documents.get(document, 0) + 1
+        return chosen
+
+    def _compose(self, query: Query, chosen: list[_Candidate], hits: list[Hit]) -> Draft:
+        """Number the cited passages, write the verdict or correction, then the quotes."""
+        language = query.language
+        wants_list = bool(_WANTS_LIST.search(query.question))
+        texts = {
+            id(c): clean_for_display(self._in_context(hits[c.hit_index], c, wants_list))
+            for c in chosen
+        }
+        # Sentences of one passage read best in the passage's own order.
+        first_rank: dict[int, int] = {}
+        for rank, candidate in enumerate(chosen):
+            first_rank.setdefault(candidate.hit_index, rank)
+        ordered = sorted(chosen, key=lambda c: (first_rank[c.hit_index], c.position))
+        numbers: dict[int, int] = {}
+        for candidate in ordered:
+            numbers.setdefault(candidate.hit_index, len(numbers) + 1)
+
+        def marker(candidate: _Candidate) -> str:
+            return f"[{numbers[candidate.hit_index]}]"
+
+        profile = profile_from(f"{query.question} {query.context}", query.profile)
+        preamble = []
+        best = chosen[0]
+        claims = contradicted(query.question, texts[id(best)], profile)
+        if claims:
+            preamble.append(premise_warning(claims, marker(best), language))
+        if _WANTS_CONDITION.search(query.text):
+            # The most relevant sentence stating a threshold; its passage may list one per
+            # kind of collectivity ("communes de moins de 3 500 habitants ; intercommunalités
+            # de moins de 15 000"): the ones that fit the asker come first.
+            for candidate in chosen:
+                if find_thresholds(texts[id(candidate)]):
+                    passage = hits[candidate.hit_index].chunk.text
+                    thresholds = sorted(
+                        find_thresholds(" ".join(passage.split())),
+                        key=lambda t: {True: 0, None: 1, False: 2}[
+                            applies_to_kind(t, profile.kind)
+                        ],
+                    )
+                    preamble.extend(
+                        verdict(t, profile, marker(candidate), language) for t in thresholds[:2]
+                    )
+                    break
+        lines = [*preamble, LEAD[language]]
+        for candidate in ordered:
+            text = texts[id(candidate)]
+            lines.append(f"- {f'“{text}”' if language == 'en' else text} {marker(candidate)}")
+        citations = [
+            Citation(n=n, **hits[index].to_passage().model_dump()) for index, n in numbers.items()
+        ]
+        return Draft("\n".join(lines), abstained=False, citations=citations)
+
+    def _brief(self, query: Query, candidates: list[_Candidate], hits: list[Hit]) -> Draft | None:
+        """Statements grouped by speaker: the best sentence of each relevant statement."""
+        floor = 0.55 * candidates[0].score
+        per_passage: dict[int, _Candidate] = {}
+        for candidate in candidates:
+            meta = hits[candidate.hit_index].chunk.metadata
+            if meta.get("speakers") and candidate.score >= floor:
+                per_passage.setdefault(candidate.hit_index, candidate)
+        if not per_passage:
+            return None
+        picked = sorted(per_passage.values(), key=lambda c: c.score, reverse=True)[:8]
+        numbers = {c.hit_index: n for n, c in enumerate(picked, start=1)}
+        quotes = []
+        for candidate in picked:
+            meta = hits[candidate.hit_index].chunk.metadata
+            speaker = str(meta["speakers"]).split("; ")[0]
+            organisations = [o for o in str(meta.get("organisations", "")).split("; ") if o]
+            label = f"{speaker} ({organisations[0]})" if len(organisations) == 1 else speaker
+            statement = _SPEAKER_PREFIX.sub(
+                "", self._in_context(hits[candidate.hit_index], candidate)
+            )
+            quotes.append((label, statement, f"[{numbers[candidate.hit_index]}]"))
+        citations = [
+            Citation(n=n, **hits[index].to_passage().model_dump()) for index, n in numbers.items()
+        ]
+        text = group_by_speaker(quotes, query.language, clean_for_display)
+        return Draft(text, abstained=False, citations=citations)
+
+    @staticmethod
+    def _document(hits: list[Hit], candidate: _Candidate) -> str:
+        return hits[candidate.hit_index].chunk.metadata.get("doc_id", "")
+
+    @staticmethod
+    def _in_context(hit: Hit, candidate: _Candidate, wants_list: bool = False) -> str:
+        """The sentence with the lead-in it completes, or the list it introduces.
+
+        For a question asking for a list, a list introduced right after the sentence
+        ("… stratégie numérique responsable. Les objectifs sont : …") comes along too.
+        """
+        units = sentence_units(hit.chunk.text)
+        text = candidate.text
+        position = candidate.position
+        if position > 0 and units[position - 1].rstrip().endswith(":"):
+            text = f"{units[position - 1]} {text}"
+        follows = position + 1 < len(units) and units[position + 1].rstrip().endswith(":")
+        if wants_list and not text.rstrip().endswith(":") and follows:
+            position += 1
+            text = f"{text} {units[position]}"
+        if text.rstrip().endswith(":"):
+            items: list[str] = []
+            for unit in units[position + 1 : position + 8]:
+                if len(unit) > 260 or sum(len(i) for i in items) > 600:
+                    break
+                items.append(unit.rstrip(" ;,"))
+            if items:
+                text = f"{text} {' ; '.join(items)}"
+        return text

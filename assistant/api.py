@@ -1,0 +1,463 @@
+"""HTTP API (FastAPI) with the Gradio chat mounted at `/`."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import threading
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Body, Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import JSONResponse, Response
+from fastapi.sse import EventSourceResponse, format_sse_event
+from pydantic import BaseModel
+
+from assistant.core import Assistant, StreamEvent, build_assistant
+from assistant.documents import (
+    DeleteResult,
+    DocumentDetail,
+    DocumentInfo,
+    DocumentLibrary,
+    PassageInContext,
+    UploadResult,
+    check_admin_key,
+)
+from assistant.errors import (
+    AdminDisabledError,
+    AssistantError,
+    ConfigurationError,
+    DocumentConflictError,
+    DocumentError,
+    DocumentNotFoundError,
+    GeneratorError,
+    IndexMissingError,
+    InvalidQuestionError,
+    PermissionDeniedError,
+    UploadTooLargeError,
+)
+from assistant.feedback import FeedbackIn, FeedbackRecord, FeedbackStore
+from assistant.openai_compat import (
+    MODEL_ID,
+    ChatCompletion,
+    ChatCompletionRequest,
+    ModelCard,
+    ModelList,
+    to_chunks,
+    to_completion,
+    to_question,
+)
+from assistant.schemas import AskRequest, AskResponse
+from assistant.settings import Settings
+from ingest.index import IndexBusyError
+
+log = logging.getLogger(__name__)
+
+# Most specific first: the first matching class gives the status.
+STATUS = {
+    InvalidQuestionError: 400,
+    AdminDisabledError: 403,
+    PermissionDeniedError: 401,
+    DocumentNotFoundError: 404,
+    DocumentConflictError: 409,
+    UploadTooLargeError: 413,
+    DocumentError: 400,
+    IndexMissingError: 503,
+    IndexBusyError: 409,
+    GeneratorError: 502,
+    ConfigurationError: 500,
+}
+SSE_EXAMPLE = (
+    'event: delta\ndata: {"text": "D\'après les documents :\\n"}\n\n'
+    'event: delta\ndata: {"text": "- À compter de janvier 2025, … [1]"}\n\n'
+    'event: citations\ndata: {"citations": [{"n": 1, "document_id": "…", "title": "…"}]}\n\n'
+    'event: done\ndata: {"answer": "…", "abstained": false, "language": "fr", …}\n\n'
+)
+
+
+class Health(BaseModel):
+    """What `/api/health` reports."""
+
+    status: str
+    documents: int
+    chunks: int
+    embedder: str
+    answerer: str
+
+
+class ErrorDetail(BaseModel):
+    """The `detail` of every error response: a stable code and a message to act on."""
+
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every error response: `{"detail": {"code": ..., "message": ...}}`."""
+
+    detail: ErrorDetail
+
+
+class ReindexResult(BaseModel):
+    """What a re-indexing did."""
+
+    summary: str
+    indexed: list[str]
+    removed: list[str]
+    chunks_embedded: int
+    chunks_total: int
+    errors: list[str]
+
+
+def http_error(exc: AssistantError) -> HTTPException:
+    """The HTTP form of a library error."""
+    status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return HTTPException(status, detail={"code": exc.code, "message": str(exc)}, headers=headers)
+
+
+class AssistantHolder:
+    """Builds the assistant on first use, so the server starts even before ingestion."""
+
+    def __init__(self, settings: Settings, assistant: Assistant | None = None):
+        self.settings = settings
+        self._assistant = assistant
+        self._lock = threading.Lock()
+
+    def get(self) -> Assistant:
+        """The assistant, built once."""
+        with self._lock:
+            if self._assistant is None:
+                self._assistant = build_assistant(self.settings)
+            return self._assistant
+
+    def reload(self) -> None:
+        """Forget the assistant so the next request sees a re-built index."""
+        with self._lock:
+            self._assistant = None
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, if any."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _responses(*statuses: int) -> dict:
+    return {s: {"model": ErrorBody} for s in statuses}
+
+
+def create_app(settings: Settings | None = None, *, with_ui: bool = True) -> FastAPI:
+    """The FastAPI application: `/api/*` and `/v1/*` routes, docs at `/docs`, chat at `/`."""
+    settings = settings or Settings()
+    admin_key = settings.admin_key.get_secret_value() if settings.admin_key else ""
+    if settings.read_key_required and not admin_key:
+        raise ConfigurationError(
+            "ASSISTANT_READ_KEY_REQUIRED=true demande une clé : définissez ASSISTANT_ADMIN_KEY."
+        )
+    holder = AssistantHolder(settings)
+    library = DocumentLibrary(settings, on_change=holder.reload)
+    feedback = FeedbackStore.in_data_dir(settings.data_dir)
+    app = FastAPI(
+        title="Assistant numérique des territoires",
+        description=(
+            "Réponses sourcées sur les politiques numériques des collectivités "
+            "(RGPD, RGAA, open data, REEN, NIS 2, IA…). Chaque affirmation porte un "
+            "marqueur `[n]` qui renvoie à `citations[n]`.\n\n"
+            "**Accès.** Les écritures (téléversement, suppression, réindexation, export des "
+            "avis) demandent `Authorization: Bearer <ASSISTANT_ADMIN_KEY>` ; sans clé "
+            "configurée, elles sont désactivées (403). Les lectures sont ouvertes, sauf si "
+            "`ASSISTANT_READ_KEY_REQUIRED=true` : elles demandent alors la même clé.\n\n"
+            "**Compatible OpenAI.** `POST /v1/chat/completions` (avec ou sans `stream`) : "
+            "le SDK `openai`, Open WebUI ou une passerelle de type Albert peuvent utiliser "
+            f"l'assistant comme modèle `{MODEL_ID}` (URL de base : `http://hôte:port/v1`)."
+        ),
+        version="0.1.0",
+    )
+    app.state.holder = holder
+    app.state.library = library
+    app.state.feedback = feedback
+
+    def read_access(request: Request) -> None:
+        """Reads are open unless the settings ask for the key."""
+        if settings.read_key_required:
+            token = bearer_token(request) or ""
+            if not hmac.compare_digest(token.encode(), admin_key.encode()):
+                raise PermissionDeniedError(
+                    "Clé absente ou incorrecte : ce serveur demande « Authorization: Bearer "
+                    "<ASSISTANT_ADMIN_KEY> » pour toute requête."
+                )
+
+    def admin_access(request: Request) -> str | None:
+        """The admin key presented by the request, checked."""
+        token = bearer_token(request)
+        check_admin_key(settings, token)
+        return token
+
+    Read = Depends(read_access)
+
+    @app.exception_handler(AssistantError)
+    async def _assistant_error(request: Request, exc: AssistantError):
+        error = http_error(exc)
+        content: dict = {"detail": error.detail}
+        if request.url.path.startswith("/v1/"):
+            # The OpenAI SDK reads `error.message`.
+            content["error"] = {
+                "message": str(exc),
+                "type": "invalid_request_error" if error.status_code < 500 else "server_error",
+                "code": exc.code,
+            }
+        return JSONResponse(status_code=error.status_code, content=content, headers=error.headers)
+
+    @app.get("/api/health", response_model=Health, tags=["système"], dependencies=[Read])
+    def health() -> dict:
+        """État du service : nombre de documents et de passages, moteurs utilisés."""
+        try:
+            return holder.get().health()
+        except IndexMissingError:
+            return {
+                "status": "no_index",
+                "documents": 0,
+                "chunks": 0,
+                "embedder": settings.embedder,
+                "answerer": settings.answerer,
+            }
+
+    def _ask_kwargs(request: AskRequest) -> dict:
+        return {
+            "history": request.history,
+            "filters": request.filters,
+            "profile": request.profile,
+            "include_passages": request.include_passages,
+            "brief": request.brief,
+        }
+
+    @app.post(
+        "/api/ask",
+        response_model=AskResponse,
+        responses=_responses(400, 401, 503),
+        tags=["questions"],
+        dependencies=[Read],
+    )
+    def ask(request: Annotated[AskRequest, Body()]) -> AskResponse:
+        """Répond à une question avec citations, ou indique que le corpus ne répond pas."""
+        return holder.get().ask(request.question, **_ask_kwargs(request))
+
+    @app.post(
+        "/api/ask/stream",
+        response_model=None,
+        responses={
+            200: {
+                "description": "Événements SSE : `delta` (morceau de texte `{text}`), puis "
+                "`citations` (`{citations: [...]}`), puis `done` (la réponse complète, comme "
+                "`/api/ask`). En cas d'échec en cours de route : `error` (`{code, message}`).",
+                "content": {"text/event-stream": {"example": SSE_EXAMPLE}},
+            },
+            **_responses(400, 401, 503),
+        },
+        tags=["questions"],
+        dependencies=[Read],
+    )
+    def ask_stream(request: Annotated[AskRequest, Body()]) -> EventSourceResponse:
+        """La même réponse que `/api/ask`, diffusée en Server-Sent Events."""
+        events = holder.get().ask_stream(request.question, **_ask_kwargs(request))
+        return EventSourceResponse(_sse(events))
+
+    @app.post(
+        "/v1/chat/completions",
+        response_model=ChatCompletion,
+        responses={
+            200: {
+                "description": "Sans `stream` : un `chat.completion`. Avec `stream: true` : "
+                "des `chat.completion.chunk` en SSE terminés par `data: [DONE]` ; le dernier "
+                "porte `citations`.",
+                "content": {"text/event-stream": {}},
+            },
+            **_responses(400, 401, 503),
+        },
+        tags=["compatible OpenAI"],
+        dependencies=[Read],
+    )
+    def chat_completions(request: Annotated[ChatCompletionRequest, Body()]):
+        """Chat compatible OpenAI : la dernière question de l'utilisateur, avec l'historique."""
+        question, history = to_question(request)
+        kwargs = {
+            "history": history,
+            "filters": request.filters,
+            "profile": request.profile,
+            "brief": request.brief,
+        }
+        if request.stream:
+            events = holder.get().ask_stream(question, **kwargs)
+            return EventSourceResponse(_openai_sse(to_chunks(request, events)))
+        return to_completion(request, holder.get().ask(question, **kwargs))
+
+    @app.get(
+        "/v1/models", response_model=ModelList, tags=["compatible OpenAI"], dependencies=[Read]
+    )
+    def models() -> ModelList:
+        """Le modèle que ce serveur expose : l'assistant lui-même."""
+        return ModelList(data=[ModelCard(id=MODEL_ID)])
+
+    @app.get(
+        "/api/documents", response_model=list[DocumentInfo], tags=["documents"], dependencies=[Read]
+    )
+    def documents() -> list[DocumentInfo]:
+        """Les documents indexés : métadonnées et nombre de passages."""
+        return library.list()
+
+    @app.get(
+        "/api/documents/{doc_id}",
+        response_model=DocumentDetail,
+        responses=_responses(401, 404),
+        tags=["documents"],
+        dependencies=[Read],
+    )
+    def document(doc_id: str) -> DocumentDetail:
+        """Un document et la liste de ses passages (numérotés à partir de 1)."""
+        return library.get(doc_id)
+
+    @app.get(
+        "/api/documents/{doc_id}/passages/{n}",
+        response_model=PassageInContext,
+        responses=_responses(401, 404),
+        tags=["documents"],
+        dependencies=[Read],
+    )
+    def passage(doc_id: str, n: int) -> PassageInContext:
+        """Le passage n du document dans son contexte (pour un PDF : toute la page)."""
+        return library.passage(doc_id, n)
+
+    @app.post(
+        "/api/documents",
+        response_model=UploadResult,
+        status_code=201,
+        responses=_responses(400, 401, 403, 409, 413),
+        tags=["documents"],
+    )
+    def upload(
+        file: Annotated[UploadFile, File(description="Fichier PDF, TXT ou MD")],
+        title: Annotated[str | None, Form()] = None,
+        kind: Annotated[str | None, Form(examples=["study"])] = None,
+        date: Annotated[str | None, Form(examples=["2025-06-19"])] = None,
+        publisher: Annotated[str | None, Form()] = None,
+        key: str | None = Depends(admin_access),
+    ) -> UploadResult:
+        """Ajoute (ou remplace) un document et l'indexe. Clé d'administration requise."""
+        data = file.file.read(settings.max_upload_mb * 1024 * 1024 + 1)
+        return library.upload(
+            file.filename or "document",
+            data,
+            admin_key=key,
+            title=title,
+            kind=kind,
+            date=date,
+            publisher=publisher,
+        )
+
+    @app.delete(
+        "/api/documents/{doc_id}",
+        response_model=DeleteResult,
+        responses=_responses(401, 403, 404),
+        tags=["documents"],
+    )
+    def delete(doc_id: str, key: str | None = Depends(admin_access)) -> DeleteResult:
+        """Retire un document de l'index. Clé d'administration requise."""
+        return library.delete(doc_id, admin_key=key)
+
+    @app.post(
+        "/api/reindex",
+        response_model=ReindexResult,
+        responses=_responses(401, 403),
+        tags=["documents"],
+    )
+    def reindex(key: str | None = Depends(admin_access)) -> ReindexResult:
+        """Met l'index à jour avec le dossier du corpus et les téléversements."""
+        report = library.reindex(admin_key=key)
+        return ReindexResult(
+            summary=report.summary(),
+            indexed=report.indexed,
+            removed=report.removed,
+            chunks_embedded=report.chunks_embedded,
+            chunks_total=report.chunks_total,
+            errors=[message for _, message in report.errors],
+        )
+
+    @app.post(
+        "/api/feedback",
+        response_model=FeedbackRecord,
+        status_code=201,
+        responses=_responses(400, 401),
+        tags=["avis"],
+        dependencies=[Read],
+    )
+    def give_feedback(item: Annotated[FeedbackIn, Body()]) -> FeedbackRecord:
+        """Enregistre un avis (pouce levé ou baissé, commentaire facultatif) sur une réponse."""
+        return feedback.add(item, source="api")
+
+    @app.get(
+        "/api/feedback.csv",
+        response_class=Response,
+        responses={
+            200: {"content": {"text/csv": {"example": "id,created_at,rating,comment,..."}}},
+            **_responses(401, 403),
+        },
+        tags=["avis"],
+    )
+    def export_feedback(key: str | None = Depends(admin_access)) -> Response:
+        """Tous les avis en CSV (question, réponse, citations). Clé d'administration requise."""
+        return Response(
+            feedback.export_csv(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="avis.csv"'},
+        )
+
+    if with_ui:
+        from ui.app import mount_ui
+
+        auth = None
+        if settings.read_key_required:
+            # The chat page asks for the key too (any user name, the key as password).
+            def auth(username: str, password: str) -> bool:
+                return hmac.compare_digest(password.encode(), admin_key.encode())
+
+        app = mount_ui(
+            app,
+            holder.get,
+            library=library,
+            feedback=feedback,
+            auth=auth,
+            max_upload_mb=settings.max_upload_mb,
+        )
+    return app
+
+
+def _sse(events: Iterator[StreamEvent]) -> Iterator[bytes]:
+    """The events of a streamed answer in the SSE wire format."""
+    try:
+        for event in events:
+            if event.type == "delta":
+                payload = {"text": event.text}
+            elif event.type == "citations":
+                payload = {"citations": [c.model_dump() for c in event.response.citations]}
+            else:
+                payload = event.response.model_dump()
+            yield format_sse_event(
+                event=event.type, data_str=json.dumps(payload, ensure_ascii=False)
+            )
+    except AssistantError as exc:
+        yield format_sse_event(
+            event="error", data_str=json.dumps({"code": exc.code, "message": str(exc)})
+        )
+    except Exception:  # the stream has started: report in-band rather than cut it
+        log.exception("Streamed answer failed")
+        error = {"code": "internal_error", "message": "Erreur interne : réessayez."}
+        yield format_sse_event(event="error", data_str=json.dumps(error))
+
+
+def _openai_sse(chunks: Iterator[dict]) -> Iterator[bytes]:
+    """OpenAI-style SSE: one `data:` line per chunk, then `data: [DONE]`."""
+    for chunk in chunks:
+        yield format_sse_event(data_str=json.dumps(chunk, ensure_ascii=False))
+    yield format_sse_event(data_str="[DONE]")

@@ -1,0 +1,52 @@
+"""Facilitator briefs: who said what, grouped by speaker, each point cited."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from assistant.lexical import fold_accents
+
+_WANTS_BRIEF = re.compile(
+    r"(qui a dit|qu'ont dit|qu.a dit|ont dit|who said|what did .+ say|participants?|intervenants?|"
+    r"prises? de parole|interventions?|qui a parl)",
+    re.IGNORECASE,
+)
+LEAD = {
+    "fr": "Ce qu'ont dit les participants, par intervenant :",
+    "en": "What the participants said, by speaker (quoted in French):",
+}
+
+
+def asks_for_brief(question: str) -> bool:
+    """True for a facilitator's question about who said what."""
+    return bool(_WANTS_BRIEF.search(question))
+
+
+def named_speakers(question: str, speakers: list[str]) -> list[str]:
+    """Known speakers whose name (first and last, accents ignored) appears in the question."""
+    folded = fold_accents(question).casefold()
+    named = []
+    for speaker in speakers:
+        words = [w for w in fold_accents(speaker).casefold().split() if len(w) > 2]
+        if len(words) >= 2 and all(w in folded for w in words[:1] + words[-1:]):
+            named.append(speaker)
+    return named
+
+
+def group_by_speaker(
+    quotes: list[tuple[str, str, str]], language: str, display: Callable[[str], str]
+) -> str:
+    """The brief: one bullet per speaker with their cited statements.
+
+    `quotes` holds (speaker label, statement, marker) in order of relevance.
+    """
+    by_speaker: dict[str, list[str]] = {}
+    for speaker, statement, marker in quotes:
+        text = display(statement)
+        quoted = text if text.startswith("«") and text.endswith("»") else f"« {text} »"
+        by_speaker.setdefault(speaker, []).append(f"{quoted} {marker}")
+    lines = [LEAD[language]]
+    for speaker, statements in by_speaker.items():
+        lines.append(f"- **{speaker}** : {' ; '.join(statements)}")
+    return "\n".join(lines)

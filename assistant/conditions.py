@@ -1,0 +1,237 @@
+"""Conditional obligations: read thresholds in passages, compare them with the collectivity.
+
+Nothing here knows a particular law: thresholds ("les intercommunalités de plus de 50 000
+habitants") are read from the sentences the answer cites, and the collectivity's kind and
+population from the question or the conversation's profile.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.schemas import Profile
+
+_NUMBER = r"\d{1,3}(?:[\s\u00a0\u202f.,]?\d{3})*|\d+"
+# "de plus de 50 000 habitants", "de moins de 3 500 habitants", "moins de 15000 habitants"
+_THRESHOLD = re.compile(
+    rf"(?P<who>(?:\b\w+[\s'’-]+){{0,3}}?)(?:de\s+)?(?P<cmp>plus|moins)\s*de\s*(?P<n>{_NUMBER})"
+    r"\s*(?P<unit>habitants|agents)",
+    re.IGNORECASE,
+)
+_POPULATION = re.compile(
+    rf"(?P<n>{_NUMBER})\s*(?:habitants|inhabitants|residents|people|hab\.)", re.IGNORECASE
+)
+_POPULATION_CLAUSE = re.compile(
+    rf"\b(?:compte|comptons|compter|a|avons|avec|de|has|have|with|of)?\s*(?:{_NUMBER})\s*"
+    r"(?:habitants|inhabitants|residents|hab\.)",
+    re.IGNORECASE,
+)
+# Kinds of collectivity, most specific first; "intercommunalité" covers CC, CA and EPCI.
+KINDS: list[tuple[str, re.Pattern]] = [
+    ("communauté de communes", re.compile(r"\b(communaut[ée]s? de communes|cc)\b", re.I)),
+    (
+        "communauté d'agglomération",
+        re.compile(r"\b(communaut[ée]s? d.agglom[ée]ration|ca|agglo)\b", re.I),
+    ),
+    (
+        "intercommunalité",
+        re.compile(r"\b(intercommunalit[ée]s?|epci|intercommunality|intermunicipal)", re.I),
+    ),
+    ("commune", re.compile(r"\b(communes?|municipalit(y|ies)|town|ville)\b", re.I)),
+    ("département", re.compile(r"\b(d[ée]partements?|department)\b", re.I)),
+    ("région", re.compile(r"\b(r[ée]gions?|region)\b", re.I)),
+    ("collectivité", re.compile(r"\b(collectivit[ée]s?|local authorit(y|ies))\b", re.I)),
+]
+_INTERCOMMUNAL = {"communauté de communes", "communauté d'agglomération", "intercommunalité"}
+
+
+@dataclass
+class Threshold:
+    """A population condition read in a sentence: who, more or less than, how many."""
+
+    who: str  # a kind from KINDS, "collectivité" when unspecified
+    more_than: bool
+    value: int
+    unit: str  # "habitants" or "agents"
+
+    def describe(self, language: str) -> str:
+        """'les intercommunalités de plus de 50 000 habitants', in the question's language."""
+        number = f"{self.value:,}".replace(",", "\u202f" if language == "fr" else ",")
+        if language == "en":
+            unit = "inhabitants" if self.unit == "habitants" else "staff"
+            more = "more" if self.more_than else "fewer"
+            return f"{ENGLISH_KINDS.get(self.who, self.who)} with {more} than {number} {unit}"
+        more = "plus" if self.more_than else "moins"
+        return f"{PLURALS.get(self.who, self.who)} de {more} de {number} {self.unit}"
+
+    def holds_for(self, population: int) -> bool:
+        """Whether a collectivity of this population meets the condition."""
+        return population > self.value if self.more_than else population < self.value
+
+
+PLURALS = {
+    "communauté de communes": "les communautés de communes",
+    "communauté d'agglomération": "les communautés d'agglomération",
+    "intercommunalité": "les intercommunalités",
+    "commune": "les communes",
+    "département": "les départements",
+    "région": "les régions",
+    "collectivité": "les collectivités",
+}
+ENGLISH_KINDS = {
+    "communauté de communes": "communautés de communes",
+    "communauté d'agglomération": "communautés d'agglomération",
+    "intercommunalité": "intercommunalities",
+    "commune": "communes",
+    "département": "départements",
+    "région": "regions",
+    "collectivité": "local authorities",
+}
+
+
+def _to_int(number: str) -> int:
+    return int(re.sub(r"\D", "", number))
+
+
+def kind_of(text: str) -> str | None:
+    """The first kind of collectivity named in a text."""
+    for kind, pattern in KINDS:
+        if pattern.search(text):
+            return kind
+    return None
+
+
+def find_thresholds(sentence: str) -> list[Threshold]:
+    """Population conditions stated in a sentence."""
+    found = []
+    for match in _THRESHOLD.finditer(sentence):
+        who = (
+            kind_of(match.group("who"))
+            or kind_of(sentence[: match.start()][-60:])
+            or "collectivité"
+        )
+        found.append(
+            Threshold(
+                who,
+                match.group("cmp").lower() == "plus",
+                _to_int(match.group("n")),
+                match.group("unit").lower(),
+            )
+        )
+    return found
+
+
+def profile_from(question: str, profile: Profile | None) -> Profile:
+    """The asking collectivity: the conversation's profile, completed from the question."""
+    kind = profile.kind if profile and profile.kind else None
+    population = profile.population if profile and profile.population is not None else None
+    if population is None:
+        for match in _POPULATION.finditer(question):
+            # "plus de 3 500 habitants" states a threshold, not the asker's population.
+            if not re.search(r"\b(plus|moins)\s*de\s*$", question[: match.start()], re.I):
+                population = _to_int(match.group("n"))
+                break
+    if kind is None:
+        kind = kind_of(question)
+        if kind == "collectivité":
+            kind = None
+    return Profile(kind=kind, population=population)
+
+
+def without_population(question: str) -> str:
+    """The question without the asker's own population ("notre commune compte 4 200 habitants"):
+    it describes the asker, not what to look for in the documents."""
+
+    def drop(match: re.Match) -> str:
+        before = question[: match.start()]
+        return match.group(0) if re.search(r"\b(plus|moins)\s*de\s*$", before, re.I) else " "
+
+    return _POPULATION_CLAUSE.sub(drop, question)
+
+
+def applies_to_kind(threshold: Threshold, kind: str | None) -> bool | None:
+    """Whether the threshold's subject covers this kind; None when it cannot be told."""
+    if kind is None or threshold.who == "collectivité":
+        return None
+    if threshold.who == "intercommunalité":
+        return kind in _INTERCOMMUNAL
+    if kind == "intercommunalité":
+        return threshold.who in _INTERCOMMUNAL or None
+    return threshold.who == kind
+
+
+def verdict(threshold: Threshold, profile: Profile, marker: str, language: str) -> str:
+    """The yes / no / it-depends line for a collectivity facing a threshold."""
+    condition = threshold.describe(language)
+    en = language == "en"
+    if applies_to_kind(threshold, profile.kind) is False:
+        kind = ENGLISH_KINDS.get(profile.kind, profile.kind) if en else profile.kind
+        if en:
+            return f"No, not as such: this concerns {condition} {marker}, and you are a {kind}."
+        return (
+            f"Non, pas en tant que telle : cela vise {condition} {marker}, et vous êtes une {kind}."
+        )
+    if profile.population is None or threshold.unit != "habitants":
+        if en:
+            return (
+                f"It depends on your collectivity: this concerns {condition} {marker}. "
+                "How many inhabitants does yours have?"
+            )
+        return (
+            f"Cela dépend de votre collectivité : cela vise {condition} {marker}. "
+            "Combien d'habitants compte-t-elle ?"
+        )
+    population = f"{profile.population:,}".replace(",", "\u202f" if not en else ",")
+    if threshold.holds_for(profile.population):
+        if en:
+            return f"Yes: with {population} inhabitants, you fall within {condition} {marker}."
+        return (
+            f"Oui : avec {population} habitants, vous êtes dans le cas visé, {condition} {marker}."
+        )
+    if en:
+        return f"No: with {population} inhabitants, you are outside {condition} {marker}."
+    return f"Non : avec {population} habitants, vous n'êtes pas dans le cas, {condition} {marker}."
+
+
+_QUANTITY = re.compile(
+    rf"(?P<n>{_NUMBER})\s*(?P<unit>%|€|euros?|habitants|inhabitants|ans|years|mois|months|agents)",
+    re.IGNORECASE,
+)
+_UNITS = {"euro": "€", "euros": "€", "inhabitants": "habitants", "years": "ans", "months": "mois"}
+
+
+def quantities(text: str) -> set[tuple[int, str]]:
+    """(value, unit) pairs stated in a text: "50 000 €", "15 %", "3 ans"…"""
+    out = set()
+    for match in _QUANTITY.finditer(text):
+        unit = match.group("unit").lower()
+        out.add((_to_int(match.group("n")), _UNITS.get(unit, unit)))
+    return out
+
+
+def contradicted(question: str, evidence: str, profile: Profile) -> list[tuple[int, str]]:
+    """Figures the question asserts that the evidence contradicts.
+
+    A figure counts as contradicted when the evidence states another figure of the same
+    unit and never this one; the asker's own population is not a claim about the corpus.
+    """
+    stated = quantities(evidence)
+    units = {u for _, u in stated}
+    return sorted(
+        (value, unit)
+        for value, unit in quantities(question)
+        if unit in units
+        and (value, unit) not in stated
+        and not (unit == "habitants" and value == profile.population)
+    )
+
+
+def premise_warning(claims: list[tuple[int, str]], marker: str, language: str) -> str:
+    """The line that corrects a false premise before the answer."""
+    figures = ", ".join(f"{value:,} {unit}".replace(",", "\u202f") for value, unit in claims)
+    if language == "en":
+        return f"Careful: the documents do not say {figures}; here is what they state {marker}."
+    return (
+        f"Attention : les documents ne disent pas {figures} ; voici ce qu'ils indiquent {marker}."
+    )

@@ -1,0 +1,210 @@
+"""The composition root: wires index, retriever and answerer into one `Assistant`."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+from assistant.answer import Answerer, ExtractiveAnswerer
+from assistant.brief import named_speakers
+from assistant.embeddings import build_embeddings, embedder_name
+from assistant.errors import ConfigurationError, IndexMissingError, InvalidQuestionError
+from assistant.lexical import Bm25Index
+from assistant.query import Query, build_query
+from assistant.retrieve import (
+    CrossEncoderReranker,
+    Hit,
+    HybridRetriever,
+    NoopReranker,
+    Reranker,
+)
+from assistant.schemas import AskResponse, Filters, Message, Profile
+from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
+logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+
+@dataclass
+class StreamEvent:
+    """One step of a streamed answer: text `delta`s, then `citations`, then `done`."""
+
+    type: Literal["delta", "citations", "done"]
+    text: str = ""
+    response: AskResponse | None = None
+
+
+# Pieces of a streamed answer: a line, or a sentence of a long line.
+_STREAM_PIECE = re.compile(r"[^\n]*?(?:[.!?;:](?=\s)|\n|$)\s*")
+
+
+class Assistant:
+    """Answers questions over the indexed corpus."""
+
+    def __init__(
+        self,
+        retriever: HybridRetriever,
+        answerer: Answerer,
+        *,
+        top_k: int,
+        max_question_chars: int,
+        embedder: str,
+    ):
+        self.retriever = retriever
+        self.answerer = answerer
+        self.top_k = top_k
+        self.max_question_chars = max_question_chars
+        self.embedder = embedder
+
+    def _validate(self, question: str) -> str:
+        if not isinstance(question, str):
+            raise InvalidQuestionError("La question doit être une chaîne de caractères.")
+        question = question.strip()
+        if not question:
+            raise InvalidQuestionError("La question est vide : écrivez une question.")
+        if len(question) > self.max_question_chars:
+            raise InvalidQuestionError(
+                f"La question fait {len(question)} caractères ; la limite est "
+                f"{self.max_question_chars}. Raccourcissez-la."
+            )
+        return question
+
+    def ask(
+        self,
+        question: str,
+        history: list[Message | dict] | None = None,
+        filters: Filters | dict | None = None,
+        profile: Profile | dict | None = None,
+        include_passages: bool = False,
+        brief: bool = False,
+    ) -> AskResponse:
+        """Answer one question, with citations, or abstain.
+
+        `brief` asks for a facilitator's brief: what each speaker said, grouped by speaker.
+        """
+        started = time.perf_counter()
+        question = self._validate(question)
+        history = [m if isinstance(m, Message) else Message(**m) for m in history or []]
+        if isinstance(filters, dict):
+            filters = Filters(**filters)
+        if isinstance(profile, dict):
+            profile = Profile(**profile)
+        query = build_query(question, history, profile, brief)
+        speakers = self.retriever.speakers() if brief else []
+        if speakers and not (filters and filters.speaker):
+            filters = (filters or Filters()).model_copy(update={"speaker": speakers})
+        hits = self._retrieve(query, filters)
+        retrieved = time.perf_counter()
+        draft = self.answerer.answer(query, hits)
+        done = time.perf_counter()
+        return AskResponse(
+            answer=draft.answer,
+            abstained=draft.abstained,
+            language=query.language,
+            citations=draft.citations,
+            timings_ms={
+                "retrieval": round((retrieved - started) * 1000, 1),
+                "answer": round((done - retrieved) * 1000, 1),
+                "total": round((done - started) * 1000, 1),
+            },
+            passages=[h.to_passage() for h in hits] if include_passages else None,
+            answerer=draft.answerer,
+        )
+
+    def ask_stream(
+        self,
+        question: str,
+        history: list[Message | dict] | None = None,
+        filters: Filters | dict | None = None,
+        profile: Profile | dict | None = None,
+        include_passages: bool = False,
+        brief: bool = False,
+    ) -> Iterator[StreamEvent]:
+        """The answer of `ask` as events: text pieces, the citations, then the response.
+
+        The question is checked and answered before this returns, so an invalid question
+        raises here rather than in the middle of a stream; the answer, validated first,
+        is then streamed line by line (a long line sentence by sentence).
+        """
+        response = self.ask(question, history, filters, profile, include_passages, brief)
+        return self._events(response)
+
+    @staticmethod
+    def _events(response: AskResponse) -> Iterator[StreamEvent]:
+        for piece in _STREAM_PIECE.findall(response.answer):
+            if piece:
+                yield StreamEvent("delta", text=piece)
+        yield StreamEvent("citations", response=response)
+        yield StreamEvent("done", response=response)
+
+    def _retrieve(self, query: Query, filters: Filters | None) -> list[Hit]:
+        """Passages for the query; a question naming a speaker looks at their words first."""
+        named = named_speakers(query.text, self.retriever.speakers())
+        if named and not (filters and filters.speaker):
+            narrowed = (filters or Filters()).model_copy(update={"speaker": named})
+            hits = self.retriever.retrieve(
+                query.text, self.top_k, narrowed, lexical_query=query.lexical
+            )
+            if hits:
+                return hits
+        return self.retriever.retrieve(query.text, self.top_k, filters, lexical_query=query.lexical)
+
+    def health(self) -> dict:
+        """Counts and components, for `/api/health`."""
+        return {
+            "status": "ok",
+            "documents": len(self.retriever.document_ids()),
+            "chunks": self.retriever.store.count(),
+            "embedder": self.embedder,
+            "answerer": self.answerer.name,
+        }
+
+
+def _reranker(settings: Settings) -> Reranker:
+    if settings.reranker == "cross-encoder":
+        if settings.reranker_model is None:
+            raise ConfigurationError(
+                "ASSISTANT_RERANKER=cross-encoder demande ASSISTANT_RERANKER_MODEL "
+                "(chemin d'un dossier CrossEncoder local)."
+            )
+        return CrossEncoderReranker(settings.reranker_model)
+    return NoopReranker()
+
+
+def build_assistant(settings: Settings) -> Assistant:
+    """The assistant described by the settings, on the index in the data directory."""
+    from ingest.index import current_lexical_dir, open_store
+
+    lexical_dir = current_lexical_dir(settings.index_dir)  # one published version, resolved once
+    if lexical_dir is None:
+        raise IndexMissingError(
+            f"Aucun index dans {settings.index_dir}. "
+            f"Lancez : assistant ingest {settings.corpus_dir}"
+        )
+    embeddings = build_embeddings(settings)
+    store = open_store(settings, embeddings)
+    lexical = Bm25Index.load(lexical_dir)
+    retriever = HybridRetriever(
+        store,
+        lexical,
+        candidates=settings.candidates,
+        rrf_k=settings.rrf_k,
+        reranker=_reranker(settings),
+    )
+    extractive = ExtractiveAnswerer(lexical)
+    answerer: Answerer = extractive
+    if settings.answerer == "openai":
+        from assistant.generate import OpenAIAnswerer
+
+        answerer = OpenAIAnswerer.from_settings(settings, fallback=extractive)
+    return Assistant(
+        retriever,
+        answerer,
+        top_k=settings.top_k,
+        max_question_chars=settings.max_question_chars,
+        embedder=embedder_name(embeddings),
+    )

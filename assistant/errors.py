@@ -1,0 +1,67 @@
+"""Errors a person can act on; each front-end translates them."""
+
+
+class AssistantError(Exception):
+    """Base class: the message says what happened and what to do."""
+
+    code = "assistant_error"
+
+
+class IndexMissingError(AssistantError):
+    """No index has been built yet."""
+
+    code = "index_missing"
+
+
+class InvalidQuestionError(AssistantError):
+    """The question is empty, too long or malformed."""
+
+    code = "invalid_question"
+
+
+class DocumentError(AssistantError):
+    """A document could not be read; ingestion skips it."""
+
+    code = "document_unreadable"
+
+
+class ConfigurationError(AssistantError):
+    """A setting is missing or inconsistent."""
+
+    code = "configuration"
+
+
+class GeneratorError(AssistantError):
+    """The LLM endpoint failed or answered something unusable."""
+
+    code = "generator_unavailable"
+
+
+class PermissionDeniedError(AssistantError):
+    """A key is missing or wrong for an endpoint that needs one."""
+
+    code = "unauthorized"
+
+
+class AdminDisabledError(PermissionDeniedError):
+    """Writes are disabled because no admin key is configured."""
+
+    code = "admin_disabled"
+
+
+class DocumentNotFoundError(AssistantError):
+    """No indexed document (or passage) has this identifier."""
+
+    code = "document_not_found"
+
+
+class DocumentConflictError(AssistantError):
+    """An upload would replace another document with the same identifier."""
+
+    code = "document_conflict"
+
+
+class UploadTooLargeError(AssistantError):
+    """An uploaded file is over the configured size limit."""
+
+    code = "file_too_large"

@@ -1,0 +1,226 @@
+"""French-aware tokenisation and the persisted BM25 index."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import Stemmer
+from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_FRENCH
+
+_ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu)['’]", re.IGNORECASE)
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+_THOUSANDS = re.compile(r"(?<=\d)[\s\u00a0\u202f.](?=\d{3}(?!\d))")
+# Words too common in this domain's questions to tell passages apart, beyond grammar words.
+_QUESTION_WORDS = {
+    "quel",
+    "quelle",
+    "quels",
+    "quelles",
+    "combien",
+    "comment",
+    "pourquoi",
+    "quand",
+    "est",
+    "sont",
+    "fait",
+    "faut",
+    "peut",
+    "doit",
+    "what",
+    "which",
+    "how",
+    "many",
+    "much",
+    "does",
+    "do",
+    "did",
+    "is",
+    "are",
+    "the",
+    "when",
+    "who",
+    "why",
+    "dit",
+    "selon",
+    "notre",
+    "nos",
+    "mon",
+    "ma",
+    "mes",
+    "votre",
+    "vos",
+    "cela",
+    "ca",
+    "y",
+    "a",
+    "avoir",
+    "etre",
+    "être",
+    "doivent",
+    "faire",
+    "peuvent",
+    "need",
+    "needs",
+    "have",
+    "has",
+    "our",
+    "my",
+    "there",
+    "elle",
+    "il",
+    "ils",
+    "elles",
+    "t",
+    "lui",
+    "leur",
+    "leurs",
+    # Words about the documents rather than in them.
+    "document",
+    "documents",
+    "corpus",
+    "disent",
+    "mentionne",
+    "mentionnes",
+    "mentionnés",
+    "ressortent",
+    "fais",
+    "croise",
+    "synthese",
+    "synthèse",
+    "say",
+    "says",
+    "according",
+}
+STOPWORDS = {w for w in (*STOPWORDS_FRENCH, *STOPWORDS_EN)} | _QUESTION_WORDS
+_STEMMER = Stemmer.Stemmer("french")
+# Bump when tokenisation changes: ingestion then rebuilds the BM25 index.
+TOKENIZER_VERSION = "2"
+
+
+def fold_accents(text: str) -> str:
+    """Strip diacritics: OCR drops and doubles accents, so matching must ignore them."""
+    text = text.replace("œ", "oe").replace("Œ", "OE")
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    return fold_accents(_STEMMER.stemWord(word))
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased, elision-free, stop-word-free, stemmed and accent-folded tokens.
+
+    Numbers keep their digits with thousands separators removed, so "50 000",
+    "50.000" and "50000" are the same token.
+    """
+    text = _THOUSANDS.sub("", text.lower())
+    text = _ELISION.sub(" ", text)
+    tokens = []
+    for word in _TOKEN.findall(text):
+        if word in STOPWORDS or fold_accents(word) in STOPWORDS:
+            continue
+        if word.isdigit():
+            tokens.append(word)
+        elif len(word) > 1:
+            tokens.append(_stem(word))
+    return tokens
+
+
+class Bm25Index:
+    """BM25 over chunk texts, saved to disk beside the vector store."""
+
+    def __init__(self, ids: list[str], model: bm25s.BM25 | None, doc_freq: dict[str, int]):
+        self.ids = ids
+        self.model = model
+        self.doc_freq = doc_freq
+        self._vocabulary = sorted(doc_freq)
+        self._variants: dict[str, list[str]] = {}
+
+    @classmethod
+    def build(cls, ids: list[str], texts: list[str]) -> Bm25Index:
+        """Index the texts (one per id)."""
+        if not texts:
+            return cls([], None, {})
+        corpus = [tokenize(t) or ["_vide_"] for t in texts]
+        model = bm25s.BM25(k1=1.2, b=0.75)
+        model.index(corpus, show_progress=False)
+        doc_freq: dict[str, int] = {}
+        for tokens in corpus:
+            for token in set(tokens):
+                doc_freq[token] = doc_freq.get(token, 0) + 1
+        return cls(ids, model, doc_freq)
+
+    def save(self, directory: Path) -> None:
+        """Write the index files into `directory`."""
+        directory.mkdir(parents=True, exist_ok=True)
+        if self.model is not None:
+            self.model.save(str(directory), show_progress=False)
+        (directory / "ids.json").write_text(
+            json.dumps(
+                {"ids": self.ids, "doc_freq": self.doc_freq, "tokenizer": TOKENIZER_VERSION}
+            ),
+            encoding="utf-8",
+        )
+
+    @classmethod
+    def load(cls, directory: Path) -> Bm25Index:
+        """Read an index written by `save`."""
+        meta = json.loads((directory / "ids.json").read_text(encoding="utf-8"))
+        model = bm25s.BM25.load(str(directory), show_progress=False) if meta["ids"] else None
+        return cls(meta["ids"], model, meta["doc_freq"])
+
+    @staticmethod
+    def is_current(directory: Path) -> bool:
+        """Whether `directory` holds an index built with today's tokenisation."""
+        path = directory / "ids.json"
+        if not path.is_file():
+            return False
+        return json.loads(path.read_text(encoding="utf-8")).get("tokenizer") == TOKENIZER_VERSION
+
+    def idf(self, token: str) -> float:
+        """Inverse document frequency; unseen tokens get the highest value."""
+        n = len(self.ids)
+        df = self.doc_freq.get(token, 0)
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def variants(self, token: str) -> list[str]:
+        """Indexed spellings of a token the index lacks: OCR turns "arcom" into "carcom".
+
+        Only for tokens of five letters or more, so short words do not drift.
+        """
+        if token in self.doc_freq or len(token) < 5 or token.isdigit():
+            return []
+        if token not in self._variants:
+            self._variants[token] = difflib.get_close_matches(
+                token, self._vocabulary, n=2, cutoff=0.8
+            )
+        return self._variants[token]
+
+    def search(
+        self, query: str, k: int, allowed: set[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """Best (id, score) pairs with a positive score, optionally within `allowed` ids."""
+        if self.model is None:
+            return []
+        tokens = [v for t in tokenize(query) for v in [t, *self.variants(t)]]
+        tokens = [t for t in tokens if t in self.model.vocab_dict]
+        if not tokens:
+            return []
+        scores = self.model.get_scores(tokens)
+        order = np.argsort(-scores)
+        results = []
+        for i in order:
+            if scores[i] <= 0 or len(results) >= k:
+                break
+            if allowed is None or self.ids[i] in allowed:
+                results.append((self.ids[i], float(scores[i])))
+        return results

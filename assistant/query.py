@@ -1,0 +1,57 @@
+"""A question made ready for retrieval: language, conversation context, profile."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.glossary import expand_query
+from assistant.language import detect_language
+from assistant.schemas import Message, Profile
+
+# A question that leans on the conversation: short, or opening with a connective/pronoun.
+_FOLLOW_UP = re.compile(
+    r"^(et|mais|alors|donc|aussi|and|but|so|what about|et si|dans ce cas|"
+    r"pour (eux|elles|ça|cela))\b"
+    r"|\b(il|elle|ils|elles|ça|cela|celle-ci|celui-ci|ceux-ci|leur|lequel|laquelle|"
+    r"it|they|them|its|their|this one)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Query:
+    """What the retriever and the answerers work from."""
+
+    question: str  # as asked
+    language: str
+    context: str = ""  # the topic carried over from earlier turns, "" for a standalone question
+    profile: Profile | None = None
+    brief: bool = False  # facilitator brief: statements grouped by speaker
+
+    @property
+    def text(self) -> str:
+        """The standalone question: the question with the conversation's topic."""
+        return f"{self.question} {self.context}".strip()
+
+    @property
+    def lexical(self) -> str:
+        """What BM25 reads: acronyms expanded, and the question weighing more than the context."""
+        question = expand_query(self.question, self.language)
+        if not self.context:
+            return question
+        return f"{question} {question} {expand_query(self.context, self.language)}"
+
+
+def is_follow_up(question: str) -> bool:
+    """True for a question that only makes sense with the conversation."""
+    return len(question.split()) <= 14 or bool(_FOLLOW_UP.search(question))
+
+
+def build_query(
+    question: str, history: list[Message], profile: Profile | None = None, brief: bool = False
+) -> Query:
+    """The query for a question asked after `history`."""
+    previous = [m.content for m in history if m.role == "user"]
+    context = previous[-1] if previous and is_follow_up(question) else ""
+    return Query(question, detect_language(question), context, profile, brief)

@@ -1,0 +1,172 @@
+"""Hybrid retrieval: dense (Chroma) and lexical (BM25) rankings fused, then reranked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from assistant.errors import ConfigurationError, InvalidQuestionError
+from assistant.lexical import Bm25Index
+from assistant.schemas import Filters, Passage
+from assistant.store import ChromaIndex, StoredChunk
+
+
+@dataclass
+class Hit:
+    """A retrieved chunk with the evidence of each ranking."""
+
+    chunk: StoredChunk
+    score: float  # fused score, higher is better
+    dense: float | None = None  # cosine similarity to the question
+    lexical: float | None = None  # BM25 score
+
+    def to_passage(self) -> Passage:
+        """The public shape of a retrieved passage."""
+        meta = self.chunk.metadata
+        page = meta.get("page", -1)
+        speakers = [s for s in str(meta.get("speakers", "")).split("; ") if s]
+        return Passage(
+            document_id=meta.get("doc_id", ""),
+            title=meta.get("title", ""),
+            locator=meta.get("locator", ""),
+            page=page if isinstance(page, int) and page > 0 else None,
+            text=self.chunk.text,
+            score=round(self.score, 6),
+            kind=meta.get("kind", ""),
+            date=meta.get("date") or None,
+            chunk_id=self.chunk.id,
+            speakers=speakers,
+        )
+
+
+class Reranker(Protocol):
+    """Reorders hits for a question; returns them best first."""
+
+    def rerank(self, question: str, hits: list[Hit]) -> list[Hit]: ...
+
+
+class NoopReranker:
+    """Keeps the fused order (the default: no reranker ships offline)."""
+
+    def rerank(self, question: str, hits: list[Hit]) -> list[Hit]:
+        """Return the hits unchanged."""
+        return hits
+
+
+class CrossEncoderReranker:
+    """A local sentence-transformers CrossEncoder scores (question, passage) pairs."""
+
+    def __init__(self, model_path: Path):
+        try:
+            from sentence_transformers import CrossEncoder
+        except ImportError as exc:
+            raise ConfigurationError(
+                "Le reranker demande l'extra sentence-transformers : "
+                "pip install torch==2.13.0 && pip install '.[st]'"
+            ) from exc
+        if not Path(model_path).is_dir():
+            raise ConfigurationError(f"Dossier de reranker introuvable : {model_path}.")
+        self.model = CrossEncoder(str(model_path), device="cpu")
+
+    def rerank(self, question: str, hits: list[Hit]) -> list[Hit]:
+        """Sort hits by cross-encoder score."""
+        if not hits:
+            return hits
+        scores = self.model.predict([(question, h.chunk.text) for h in hits])
+        for hit, score in zip(hits, scores, strict=True):
+            hit.score = float(score)
+        return sorted(hits, key=lambda h: h.score, reverse=True)
+
+
+class HybridRetriever:
+    """Reciprocal-rank fusion of dense and BM25 rankings, with metadata filters."""
+
+    def __init__(
+        self,
+        store: ChromaIndex,
+        lexical: Bm25Index,
+        *,
+        candidates: int = 30,
+        rrf_k: int = 60,
+        reranker: Reranker | None = None,
+    ):
+        self.store = store
+        self.lexical = lexical
+        self.candidates = candidates
+        self.rrf_k = rrf_k
+        self.reranker = reranker or NoopReranker()
+        self._metadata = {c.id: c.metadata for c in store.all()}
+
+    def _allowed(self, filters: Filters | None) -> set[str] | None:
+        if filters is None or not (filters.document_id or filters.kind or filters.speaker):
+            return None
+        known_docs = {m.get("doc_id") for m in self._metadata.values()}
+        unknown = set(filters.document_id or []) - known_docs
+        if unknown:
+            raise InvalidQuestionError(
+                f"Document(s) inconnu(s) dans les filtres : {', '.join(sorted(unknown))}. "
+                "Voir GET /api/documents."
+            )
+        wanted_speakers = {s.casefold() for s in filters.speaker or []}
+        allowed = set()
+        for chunk_id, meta in self._metadata.items():
+            if filters.document_id and meta.get("doc_id") not in filters.document_id:
+                continue
+            if filters.kind and meta.get("kind") not in filters.kind:
+                continue
+            if wanted_speakers:
+                speakers = {s.casefold() for s in str(meta.get("speakers", "")).split("; ")}
+                if not speakers & wanted_speakers:
+                    continue
+            allowed.add(chunk_id)
+        return allowed
+
+    def retrieve(
+        self,
+        question: str,
+        k: int,
+        filters: Filters | None = None,
+        lexical_query: str | None = None,
+    ) -> list[Hit]:
+        """The k best passages for a (standalone) question.
+
+        `lexical_query` lets BM25 see the question with its acronyms expanded.
+        """
+        allowed = self._allowed(filters)
+        if allowed is not None and not allowed:
+            return []
+        where = None
+        if allowed is not None:
+            docs = sorted({self._metadata[i]["doc_id"] for i in allowed})
+            where = {"doc_id": {"$in": docs}}
+        vector = self.store.embeddings.embed_query(question)
+        dense = self.store.search(vector, self.candidates, where)
+        if allowed is not None:
+            dense = [(i, s) for i, s in dense if i in allowed]
+        lexical = self.lexical.search(lexical_query or question, self.candidates, allowed)
+
+        fused: dict[str, float] = {}
+        for ranking in (dense, lexical):
+            for rank, (chunk_id, _) in enumerate(ranking):
+                fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (self.rrf_k + rank + 1)
+        order = sorted(fused, key=fused.get, reverse=True)[: max(k, self.candidates)]
+        chunks = self.store.get(order)
+        dense_of, lexical_of = dict(dense), dict(lexical)
+        hits = [
+            Hit(chunks[i], fused[i], dense_of.get(i), lexical_of.get(i))
+            for i in order
+            if i in chunks
+        ]
+        return self.reranker.rerank(question, hits)[:k]
+
+    def speakers(self) -> list[str]:
+        """Every speaker recorded in the chunks' metadata (meeting reports)."""
+        names = set()
+        for meta in self._metadata.values():
+            names.update(s for s in str(meta.get("speakers", "")).split("; ") if s)
+        return sorted(names)
+
+    def document_ids(self) -> list[str]:
+        """Identifiers of the indexed documents."""
+        return sorted({m.get("doc_id", "") for m in self._metadata.values()})

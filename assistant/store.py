@@ -1,0 +1,255 @@
+"""The vector store: a Chroma collection fed with our own embeddings."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import weakref
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+import chromadb  # noqa: E402
+from chromadb.api.shared_system_client import SharedSystemClient  # noqa: E402
+from chromadb.config import Settings as ChromaSettings  # noqa: E402
+from langchain_core.embeddings import Embeddings  # noqa: E402
+
+from assistant.errors import ConfigurationError  # noqa: E402
+
+COLLECTION = "chunks"
+# Collections this project owns: "chunks" (the first one) and "chunks-<signature hash>".
+_OWN_COLLECTION = re.compile(rf"^{COLLECTION}(?:-[0-9a-f]{{10}})?$")
+_WRITE_BATCH = 64  # chunks embedded, then written, at a time
+_UPSERT_BATCH = 1000  # chunks with their vectors already computed, per upsert
+_READ_BATCH = 5000  # below SQLite's limit on the variables of one statement
+
+_CLIENTS: dict[str, chromadb.ClientAPI] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
+@dataclass
+class StoredChunk:
+    """A chunk as read back from the store."""
+
+    id: str
+    text: str
+    metadata: dict
+
+
+def chroma_client(path: Path, url: str | None = None, *, fresh: bool = False) -> chromadb.ClientAPI:
+    """A Chroma client: the server at `url` when given, else the embedded store at `path`.
+
+    With `fresh`, an embedded store is re-read from disk: Chroma keeps one in-memory
+    vector index per folder and process and never reloads it, so without this a process
+    would not see the vectors another process (`assistant ingest`) wrote meanwhile.
+    """
+    with _CLIENTS_LOCK:
+        if url:  # a server is always current: one client per URL serves the whole process
+            client = _CLIENTS.get(url)
+            if client is None:
+                client = _CLIENTS[url] = _http_client(url)
+            return client
+        path.mkdir(parents=True, exist_ok=True)
+        key = str(path.resolve())
+        client = _CLIENTS.get(key)
+        if client is None or fresh:
+            client = _CLIENTS[key] = _own_persistent_client(key)
+        return client
+
+
+def _own_persistent_client(key: str) -> chromadb.ClientAPI:
+    """A client on a System of its own, stopped once no object uses the client any more.
+
+    Chroma caches Systems by folder; taking ours out of that cache lets an older System
+    keep serving the objects that hold it (a stale but valid view) while newer ones read
+    the folder again, and lets each be stopped (its memory freed) independently.
+    """
+    cache = SharedSystemClient._identifier_to_system
+    refcounts = SharedSystemClient._identifier_to_refcount
+    cache.pop(key, None)
+    refcounts.pop(key, None)
+    client = chromadb.PersistentClient(
+        path=key, settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    )
+    system = cache.pop(key)
+    refcounts.pop(key, None)
+    weakref.finalize(client, system.stop)
+    return client
+
+
+def _http_client(url: str) -> chromadb.ClientAPI:
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ConfigurationError(
+            f"ASSISTANT_CHROMA_URL invalide : {url!r}. Exemple : http://127.0.0.1:8001"
+        )
+    ssl = parsed.scheme == "https"
+    port = parsed.port or (443 if ssl else 8000)
+    try:
+        return chromadb.HttpClient(
+            host=parsed.hostname,
+            port=port,
+            ssl=ssl,
+            settings=ChromaSettings(anonymized_telemetry=False),
+        )
+    except Exception as exc:  # the client checks the server at once; any failure means "down"
+        raise ConfigurationError(
+            f"Serveur Chroma injoignable à {url} ({type(exc).__name__}). Démarrez-le "
+            f"(chroma run --path <dossier> --host {parsed.hostname} --port {port}) ou "
+            "retirez ASSISTANT_CHROMA_URL pour utiliser le stockage intégré."
+        ) from exc
+
+
+class ChromaIndex:
+    """Chunks, their metadata and their vectors. Vectors always come from `embeddings`,
+    never from Chroma's default model (which it would try to download)."""
+
+    def __init__(self, client: chromadb.ClientAPI, embeddings: Embeddings, name: str = COLLECTION):
+        self.client = client
+        self.embeddings = embeddings
+        self.name = name
+        self.collection = self._open()
+
+    def _open(self):
+        return self.client.get_or_create_collection(
+            self.name, embedding_function=None, metadata={"hnsw:space": "cosine"}
+        )
+
+    def refresh(self) -> None:
+        """See what other processes wrote: re-read an embedded store from disk.
+
+        A writer must do this first: writing through a stale view would save a vector
+        index that lacks the other process's vectors. A server needs no refresh.
+        """
+        settings = self.client.get_settings()
+        if settings.is_persistent:
+            self.client = chroma_client(Path(settings.persist_directory), fresh=True)
+            self.collection = self._open()
+
+    def use_collection(self, name: str) -> None:
+        """Work on another collection of the same store (created if needed)."""
+        if name != self.name:
+            self.name = name
+            self.collection = self._open()
+
+    def drop_collections(self, keep: set[str]) -> list[str]:
+        """Delete this project's collections other than `keep`; returns their names."""
+        dropped = []
+        for collection in self.client.list_collections():
+            name = getattr(collection, "name", collection)
+            if _OWN_COLLECTION.match(name) and name not in keep and name != self.name:
+                self.client.delete_collection(name)
+                dropped.append(name)
+        return dropped
+
+    def reset(self) -> None:
+        """Drop every chunk of the current collection."""
+        self.client.delete_collection(self.name)
+        self.collection = self._open()
+
+    def count(self) -> int:
+        """Number of chunks stored."""
+        return self.collection.count()
+
+    def add(
+        self,
+        ids: list[str],
+        embed_texts: list[str],
+        documents: list[str],
+        metadatas: list[dict],
+        on_progress: Callable[[int], None] | None = None,
+    ) -> None:
+        """Embed `embed_texts` and store them under `ids` with display text and metadata."""
+        for start in range(0, len(ids), _WRITE_BATCH):
+            stop = start + _WRITE_BATCH
+            vectors = self.embeddings.embed_documents(embed_texts[start:stop])
+            self.add_vectors(ids[start:stop], vectors, documents[start:stop], metadatas[start:stop])
+            if on_progress:
+                on_progress(len(vectors))
+
+    def add_vectors(
+        self,
+        ids: list[str],
+        vectors: list[list[float]],
+        documents: list[str],
+        metadatas: list[dict],
+    ) -> None:
+        """Store chunks whose vectors are already computed."""
+        for start in range(0, len(ids), _UPSERT_BATCH):
+            stop = start + _UPSERT_BATCH
+            self.collection.upsert(
+                ids=ids[start:stop],
+                embeddings=vectors[start:stop],
+                documents=documents[start:stop],
+                metadatas=metadatas[start:stop],
+            )
+
+    def update_metadata(self, ids: list[str], metadatas: list[dict]) -> None:
+        """Rewrite metadata (positions, titles) of chunks whose text did not change."""
+        for start in range(0, len(ids), _WRITE_BATCH):
+            stop = start + _WRITE_BATCH
+            self.collection.update(ids=ids[start:stop], metadatas=metadatas[start:stop])
+
+    def delete(self, ids: Iterable[str]) -> None:
+        """Remove chunks by id."""
+        ids = list(ids)
+        for start in range(0, len(ids), _WRITE_BATCH):
+            self.collection.delete(ids=ids[start : start + _WRITE_BATCH])
+
+    def existing(self, ids: list[str]) -> set[str]:
+        """Which of `ids` are stored."""
+        found: set[str] = set()
+        for start in range(0, len(ids), _READ_BATCH):
+            got = self.collection.get(ids=ids[start : start + _READ_BATCH], include=[])
+            found.update(got["ids"])
+        return found
+
+    def ids(self) -> set[str]:
+        """Every stored chunk id."""
+        return {i for page in self._pages(None, []) for i in page["ids"]}
+
+    def _pages(self, where: dict | None, include: list[str]) -> Iterator[dict]:
+        """`get` page by page: one call for 100,000 chunks exceeds SQLite's variable limit."""
+        offset = 0
+        while True:
+            page = self.collection.get(
+                where=where, include=include, limit=_READ_BATCH, offset=offset
+            )
+            yield page
+            if len(page["ids"]) < _READ_BATCH:
+                return
+            offset += _READ_BATCH
+
+    def get(self, ids: list[str]) -> dict[str, StoredChunk]:
+        """Chunks by id (missing ids are absent from the result)."""
+        if not ids:
+            return {}
+        got = self.collection.get(ids=ids, include=["documents", "metadatas"])
+        return {
+            i: StoredChunk(i, doc, meta or {})
+            for i, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        }
+
+    def all(self, where: dict | None = None) -> list[StoredChunk]:
+        """Every chunk (optionally filtered), in no particular order."""
+        return [
+            StoredChunk(i, doc, meta or {})
+            for got in self._pages(where, ["documents", "metadatas"])
+            for i, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        ]
+
+    def search(
+        self, vector: list[float], k: int, where: dict | None = None
+    ) -> list[tuple[str, float]]:
+        """Nearest chunks as (id, cosine similarity), best first."""
+        n = self.count()
+        if n == 0:
+            return []
+        result = self.collection.query(
+            query_embeddings=[vector], n_results=min(k, n), where=where, include=["distances"]
+        )
+        return [(i, 1.0 - d) for i, d in zip(result["ids"][0], result["distances"][0], strict=True)]

@@ -1,0 +1,1 @@
+"""Benchmarks of ingestion, query latency and scale (`make bench` = `python -m benchmarks.run`)."""

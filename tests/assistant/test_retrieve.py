@@ -1,0 +1,130 @@
+"""Hybrid retrieval on a real Chroma index built with the hash embedder."""
+
+import pytest
+from helpers import write_small_corpus
+
+from assistant.core import build_assistant
+from assistant.errors import InvalidQuestionError
+from assistant.retrieve import HybridRetriever
+from assistant.schemas import Filters
+from ingest.index import ingest
+
+
+@pytest.fixture
+def retriever(hash_settings) -> HybridRetriever:
+    write_small_corpus(hash_settings.corpus_dir)
+    ingest(hash_settings.corpus_dir, hash_settings, progress=False)
+    return build_assistant(hash_settings).retriever
+
+
+def _docs(hits) -> set[str]:
+    return {h.chunk.metadata["doc_id"] for h in hits}
+
+
+def test_unfiltered_retrieval_searches_every_document(retriever):
+    hits = retriever.retrieve("réunion plénière du 18 septembre", k=20)
+
+    assert _docs(hits) == {"compte-rendu", "diapos", "etude"}
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_best_hit_is_the_passage_about_the_question(retriever):
+    hits = retriever.retrieve("rançongiciels et systèmes d'information", k=3)
+
+    assert "rançongiciels" in hits[0].chunk.text
+
+
+def test_document_filter_restricts_results(retriever):
+    hits = retriever.retrieve(
+        "réunion plénière du 18 septembre", k=20, filters=Filters(document_id=["diapos"])
+    )
+
+    assert hits
+    assert _docs(hits) == {"diapos"}
+
+
+def test_kind_filter_restricts_results(retriever):
+    hits = retriever.retrieve("collectivités communes", k=20, filters=Filters(kind=["study"]))
+
+    assert hits
+    assert {h.chunk.metadata["kind"] for h in hits} == {"study"}
+
+
+def test_speaker_filter_keeps_only_that_speaker_case_insensitively(retriever):
+    hits = retriever.retrieve(
+        "communes numérique", k=20, filters=Filters(speaker=["sophie lambert"])
+    )
+
+    assert hits
+    assert {h.chunk.metadata["speakers"] for h in hits} == {"Sophie Lambert"}
+    assert hits[0].to_passage().speakers == ["Sophie Lambert"]
+
+
+def test_filters_combine(retriever):
+    filters = Filters(document_id=["compte-rendu", "etude"], kind=["study"])
+
+    hits = retriever.retrieve("collectivités communes", k=20, filters=filters)
+
+    assert _docs(hits) == {"etude"}
+
+
+def test_a_filter_that_matches_nothing_returns_no_hits(retriever):
+    hits = retriever.retrieve("numérique", k=5, filters=Filters(speaker=["Personne Inconnue"]))
+
+    assert hits == []
+
+
+def test_unknown_document_id_is_refused_with_its_name(retriever):
+    with pytest.raises(InvalidQuestionError, match="inconnu.*rapport-fantome"):
+        retriever.retrieve("numérique", k=5, filters=Filters(document_id=["rapport-fantome"]))
+
+
+def test_reciprocal_rank_fusion_adds_both_rankings(retriever):
+    question = "stratégie numérique responsable des intercommunalités"
+    dense = retriever.store.search(
+        retriever.store.embeddings.embed_query(question), retriever.candidates
+    )
+    lexical = retriever.lexical.search(question, retriever.candidates)
+    k = retriever.rrf_k
+    expected: dict[str, float] = {}
+    for ranking in (dense, lexical):
+        for rank, (chunk_id, _) in enumerate(ranking):
+            expected[chunk_id] = expected.get(chunk_id, 0.0) + 1 / (k + rank + 1)
+
+    hits = retriever.retrieve(question, k=5)
+
+    assert [h.chunk.id for h in hits] == sorted(expected, key=expected.get, reverse=True)[:5]
+    for hit in hits:
+        assert hit.score == pytest.approx(expected[hit.chunk.id])
+    top = hits[0]
+    assert top.dense is not None and top.lexical is not None
+    assert top.score > 1 / (k + 1)  # more than any single ranking can give
+    assert "50 000 habitants" in top.chunk.text
+
+
+def test_passages_found_by_one_ranking_only_are_still_hits(retriever):
+    hits = retriever.retrieve("rançongiciels", k=30)
+
+    lexical = [h for h in hits if h.lexical is not None]
+    assert len(lexical) == 1
+    assert "rançongiciels" in lexical[0].chunk.text
+    assert hits[0] is lexical[0]  # found by both rankings, it comes first
+    assert len(hits) > 1
+    assert all(h.dense is not None for h in hits[1:])
+
+
+def test_hits_become_passages_with_their_source(retriever):
+    (hit,) = retriever.retrieve("quarante-trois communes de l'agglomération", k=1)
+
+    passage = hit.to_passage()
+    assert passage.document_id == "compte-rendu"
+    assert passage.title == "Compte-rendu de la réunion plénière"
+    assert passage.page is None
+    assert passage.date == "2025-06-19"
+    assert passage.locator.startswith("partie 1")
+    assert passage.chunk_id == hit.chunk.id
+
+
+def test_document_ids_and_speakers_are_listed(retriever):
+    assert retriever.document_ids() == ["compte-rendu", "diapos", "etude"]
+    assert retriever.speakers() == ["Damien Bertrand", "Sophie Lambert"]

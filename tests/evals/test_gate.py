@@ -1,0 +1,49 @@
+"""CI gate: the assistant on the whole gold set must not fall below today's level.
+
+Thresholds are what the system reached when they were set, minus a margin; raise them
+as the assistant improves (see README, "Évaluation").
+"""
+
+import pytest
+
+from assistant.core import build_assistant
+from evals.gold import DEFAULT_GOLD, load_gold
+from evals.metrics import summarize
+from evals.run import inprocess_target, run_evaluation
+
+pytestmark = pytest.mark.integration
+
+FLOORS = {
+    "key_fact_accuracy": 0.52,
+    "recall@5": 0.72,
+    "mrr": 0.67,
+    "citation_precision": 0.46,
+    "abstention_accuracy": 0.60,
+    "crag": 0.15,
+}
+CEILINGS = {"hallucination_rate": 0.47, "false_refusal_rate": 0.08}
+
+
+@pytest.fixture(scope="module")
+def gold_summary(corpus_index):
+    results = run_evaluation(
+        load_gold(DEFAULT_GOLD),
+        inprocess_target(build_assistant(corpus_index)),
+        label="assistant",
+        progress=False,
+    )
+    return summarize(results)
+
+
+@pytest.mark.parametrize("metric", sorted(FLOORS))
+def test_metric_stays_above_floor(gold_summary, metric):
+    assert gold_summary[metric] >= FLOORS[metric], f"{metric} = {gold_summary[metric]:.3f}"
+
+
+@pytest.mark.parametrize("metric", sorted(CEILINGS))
+def test_metric_stays_below_ceiling(gold_summary, metric):
+    assert gold_summary[metric] <= CEILINGS[metric], f"{metric} = {gold_summary[metric]:.3f}"
+
+
+def test_no_case_errors(gold_summary):
+    assert gold_summary["errors"] == 0
