@@ -9,8 +9,8 @@ import threading
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Body, Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
-from fastapi.responses import JSONResponse, Response
+from fastapi import Body, Depends, FastAPI, File, Form, Request, UploadFile
+from fastapi.responses import Response
 from fastapi.sse import EventSourceResponse, format_sse_event
 from pydantic import BaseModel
 
@@ -25,19 +25,14 @@ from assistant.documents import (
     check_admin_key,
 )
 from assistant.errors import (
-    AdminDisabledError,
     AssistantError,
     ConfigurationError,
-    DocumentConflictError,
-    DocumentError,
-    DocumentNotFoundError,
-    GeneratorError,
+    HistoryTooLongError,
     IndexMissingError,
-    InvalidQuestionError,
     PermissionDeniedError,
-    UploadTooLargeError,
 )
 from assistant.feedback import FeedbackIn, FeedbackRecord, FeedbackStore
+from assistant.http_errors import ErrorBody, install_error_handlers
 from assistant.openai_compat import (
     MODEL_ID,
     ChatCompletion,
@@ -48,26 +43,14 @@ from assistant.openai_compat import (
     to_completion,
     to_question,
 )
-from assistant.schemas import AskRequest, AskResponse
+from assistant.request_limits import RequestLimits
+from assistant.schemas import AskRequest, AskResponse, Message
 from assistant.settings import Settings
-from ingest.index import IndexBusyError
+from ingest.index import index_version
 
 log = logging.getLogger(__name__)
+_STALE = "<stale>"  # a version name no published index has
 
-# Most specific first: the first matching class gives the status.
-STATUS = {
-    InvalidQuestionError: 400,
-    AdminDisabledError: 403,
-    PermissionDeniedError: 401,
-    DocumentNotFoundError: 404,
-    DocumentConflictError: 409,
-    UploadTooLargeError: 413,
-    DocumentError: 400,
-    IndexMissingError: 503,
-    IndexBusyError: 409,
-    GeneratorError: 502,
-    ConfigurationError: 500,
-}
 SSE_EXAMPLE = (
     'event: delta\ndata: {"text": "D\'après les documents :\\n"}\n\n'
     'event: delta\ndata: {"text": "- À compter de janvier 2025, … [1]"}\n\n'
@@ -86,19 +69,6 @@ class Health(BaseModel):
     answerer: str
 
 
-class ErrorDetail(BaseModel):
-    """The `detail` of every error response: a stable code and a message to act on."""
-
-    code: str
-    message: str
-
-
-class ErrorBody(BaseModel):
-    """Every error response: `{"detail": {"code": ..., "message": ...}}`."""
-
-    detail: ErrorDetail
-
-
 class ReindexResult(BaseModel):
     """What a re-indexing did."""
 
@@ -110,32 +80,62 @@ class ReindexResult(BaseModel):
     errors: list[str]
 
 
-def http_error(exc: AssistantError) -> HTTPException:
-    """The HTTP form of a library error."""
-    status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return HTTPException(status, detail={"code": exc.code, "message": str(exc)}, headers=headers)
-
-
 class AssistantHolder:
-    """Builds the assistant on first use, so the server starts even before ingestion."""
+    """The assistant on the published index, built on first use and built again when a
+    new version is published, by this process or another (`assistant ingest` while the
+    server runs). Requests keep the previous version while the new one loads."""
 
     def __init__(self, settings: Settings, assistant: Assistant | None = None):
         self.settings = settings
         self._assistant = assistant
+        self._version = index_version(settings.index_dir) if assistant else None
         self._lock = threading.Lock()
 
     def get(self) -> Assistant:
-        """The assistant, built once."""
-        with self._lock:
-            if self._assistant is None:
+        """The assistant on the index version published now (a link read per call)."""
+        current = self._assistant
+        if current is not None and index_version(self.settings.index_dir) == self._version:
+            return current
+        if current is not None and not self._lock.acquire(blocking=False):
+            return current  # another request is loading the new version meanwhile
+        if current is None:
+            self._lock.acquire()
+        try:
+            version = index_version(self.settings.index_dir)
+            if self._assistant is not None and version == self._version:
+                return self._assistant
+            try:
                 self._assistant = build_assistant(self.settings)
+            except Exception:
+                if self._assistant is None:
+                    raise
+                log.exception("Index %s could not be loaded; keeping the previous one.", version)
+            else:
+                log.info("Index version %s loaded.", version)
+            self._version = version  # a failed version is not retried until the next one
             return self._assistant
+        finally:
+            self._lock.release()
 
     def reload(self) -> None:
-        """Forget the assistant so the next request sees a re-built index."""
-        with self._lock:
-            self._assistant = None
+        """Load the index again at the next request (after a write by this process)."""
+        self._version = _STALE
+
+
+def check_history(history: list[Message], settings: Settings) -> None:
+    """Refuse a conversation over the configured limits, saying which and how to fix it."""
+    turns, limit = len(history), settings.max_history_turns
+    if turns > limit:
+        raise HistoryTooLongError(
+            f"L'historique compte {turns} messages ; la limite est {limit} "
+            "(ASSISTANT_MAX_HISTORY_TURNS). N'envoyez que les derniers échanges."
+        )
+    chars, limit = sum(len(m.content) for m in history), settings.max_history_chars
+    if chars > limit:
+        raise HistoryTooLongError(
+            f"L'historique fait {chars} caractères ; la limite est {limit} "
+            "(ASSISTANT_MAX_HISTORY_CHARS). N'envoyez que les derniers échanges."
+        )
 
 
 def bearer_token(request: Request) -> str | None:
@@ -197,18 +197,8 @@ def create_app(settings: Settings | None = None, *, with_ui: bool = True) -> Fas
 
     Read = Depends(read_access)
 
-    @app.exception_handler(AssistantError)
-    async def _assistant_error(request: Request, exc: AssistantError):
-        error = http_error(exc)
-        content: dict = {"detail": error.detail}
-        if request.url.path.startswith("/v1/"):
-            # The OpenAI SDK reads `error.message`.
-            content["error"] = {
-                "message": str(exc),
-                "type": "invalid_request_error" if error.status_code < 500 else "server_error",
-                "code": exc.code,
-            }
-        return JSONResponse(status_code=error.status_code, content=content, headers=error.headers)
+    install_error_handlers(app)
+    app.add_middleware(RequestLimits, settings=settings)
 
     @app.get("/api/health", response_model=Health, tags=["système"], dependencies=[Read])
     def health() -> dict:
@@ -225,6 +215,7 @@ def create_app(settings: Settings | None = None, *, with_ui: bool = True) -> Fas
             }
 
     def _ask_kwargs(request: AskRequest) -> dict:
+        check_history(request.history, settings)
         return {
             "history": request.history,
             "filters": request.filters,

@@ -69,6 +69,7 @@ def serve(
     import uvicorn
 
     from assistant.api import create_app
+    from ingest.index import IndexBusyError, index_version
     from ingest.index import ingest as run_ingest
 
     settings = Settings()
@@ -76,6 +77,17 @@ def serve(
     if index:
         try:
             typer.echo(run_ingest(settings.corpus_dir, settings).summary())
+        except IndexBusyError as exc:
+            # Another process is indexing: serve what is published; its result is picked
+            # up as soon as it is published.
+            served = index_version(settings.index_dir)
+            now = f"l'index publié ({served})" if served else "aucun index pour l'instant"
+            typer.secho(
+                f"{exc} Le serveur démarre sur {now} et prendra le nouvel index dès sa "
+                "publication.",
+                fg="yellow",
+                err=True,
+            )
         except AssistantError as exc:
             _fail(exc)
     host, port = host or settings.host, port or settings.port

@@ -65,3 +65,25 @@ class UploadTooLargeError(AssistantError):
     """An uploaded file is over the configured size limit."""
 
     code = "file_too_large"
+
+
+class HistoryTooLongError(InvalidQuestionError):
+    """The conversation sent with a question is over the configured limits."""
+
+    code = "history_too_long"
+
+
+class RequestTooLargeError(AssistantError):
+    """A request body is over the configured size limit."""
+
+    code = "request_too_large"
+
+
+class RateLimitedError(AssistantError):
+    """A client sent more requests than the per-minute limit allows."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after_s: int = 60):
+        super().__init__(message)
+        self.retry_after_s = retry_after_s

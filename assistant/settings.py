@@ -67,6 +67,20 @@ class Settings(BaseSettings):
     max_pdf_pages: int = Field(2000, ge=1)
     pdf_timeout_s: float = Field(300.0, gt=0)
 
+    # Request limits of the HTTP API. A JSON body (question, history, filters) larger than
+    # max_request_kb is refused with 413 before it is parsed; uploads have max_upload_mb.
+    # The history sent to /api/ask is capped in turns and in characters (all turns together).
+    max_request_kb: int = Field(512, ge=1, le=100_000)
+    max_history_turns: int = Field(50, ge=0, le=50)
+    max_history_chars: int = Field(100_000, ge=0)
+
+    # Per-client rate limit of /api/* and /v1/* (not /api/health): requests per minute per
+    # client address, 0 = off. In-process counts by default; "redis://host:6379" (with the
+    # redis package) shares them between workers. Behind a reverse proxy, start uvicorn
+    # with --forwarded-allow-ips so that the client address is the real one.
+    rate_limit_per_minute: int = Field(300, ge=0)
+    rate_limit_storage: str = "memory://"
+
     @property
     def index_dir(self) -> Path:
         """Folder holding the Chroma store, the lexical index and the ingestion state."""

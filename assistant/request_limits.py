@@ -1,0 +1,157 @@
+"""Request limits of the HTTP API: a per-client rate limit and a JSON body size limit.
+
+Both run as one ASGI middleware in front of `/api/*` and `/v1/*` (the chat page at `/`
+calls the library directly and keeps Gradio's own limits). The rate limit counts requests
+per client address in a moving one-minute window (the `limits` library; in-process
+by default, or shared by several workers through e.g. Redis). A JSON body is read up to
+its limit before the route sees it, so a huge or non-UTF-8 body is refused without being
+parsed; uploads (`POST /api/documents`) keep their own limit, ASSISTANT_MAX_UPLOAD_MB.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from limits import RateLimitItemPerMinute
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from assistant.errors import ConfigurationError
+from assistant.http_errors import error_response
+from assistant.settings import Settings
+
+LIMITED_PREFIXES = ("/api/", "/v1/")
+NOT_RATE_LIMITED = {"/api/health"}  # load balancers poll it
+UPLOAD = ("POST", "/api/documents")  # multipart, limited by max_upload_mb
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+class RateLimiter:
+    """Requests per minute per client, in a moving window."""
+
+    def __init__(self, per_minute: int, storage_uri: str = "memory://"):
+        self.per_minute = per_minute
+        self.item = RateLimitItemPerMinute(per_minute)
+        try:
+            storage = storage_from_string(storage_uri)
+        except Exception as exc:  # unknown scheme or missing driver: say which setting
+            raise ConfigurationError(
+                f"ASSISTANT_RATE_LIMIT_STORAGE invalide : {storage_uri!r} ({exc}). "
+                "Exemples : memory:// ou redis://127.0.0.1:6379 (paquet redis requis)."
+            ) from exc
+        self.strategy = MovingWindowRateLimiter(storage)
+
+    def retry_after(self, client: str) -> int | None:
+        """Count one request of `client`; None if allowed, else seconds to wait."""
+        if self.strategy.hit(self.item, "api", client):
+            return None
+        reset = self.strategy.get_window_stats(self.item, "api", client).reset_time
+        return max(1, math.ceil(reset - time.time()))
+
+
+class RequestLimits:
+    """ASGI middleware: rate limit, then body size, media type and encoding of JSON bodies."""
+
+    def __init__(self, app: ASGIApp, settings: Settings):
+        self.app = app
+        self.max_bytes = settings.max_request_kb * 1024
+        self.max_kb = settings.max_request_kb
+        per_minute = settings.rate_limit_per_minute
+        self.limiter = RateLimiter(per_minute, settings.rate_limit_storage) if per_minute else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not path.startswith(LIMITED_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        if self.limiter is not None and path not in NOT_RATE_LIMITED:
+            client = (scope.get("client") or ("local", 0))[0]
+            wait = self.limiter.retry_after(client)
+            if wait is not None:
+                message = (
+                    f"Trop de requêtes : au plus {self.limiter.per_minute} par minute pour un "
+                    f"même client (ASSISTANT_RATE_LIMIT_PER_MINUTE). Réessayez dans {wait} s."
+                )
+                response = error_response(
+                    path, 429, "rate_limited", message, {"Retry-After": str(wait)}
+                )
+                await response(scope, receive, send)
+                return
+        method = scope.get("method", "GET")
+        if method not in _BODY_METHODS or (method, path) == UPLOAD:
+            await self.app(scope, receive, send)
+            return
+        body, refusal = await self._read_body(scope, receive)
+        if refusal is not None:
+            status, code, message = refusal
+            await error_response(path, status, code, message)(scope, receive, send)
+            return
+        await self.app(scope, _replay(body, receive), send)
+
+    async def _read_body(
+        self, scope: Scope, receive: Receive
+    ) -> tuple[bytes, tuple[int, str, str] | None]:
+        """The whole body, or the reason to refuse it (status, code, message)."""
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        too_large = (
+            413,
+            "request_too_large",
+            f"Requête trop volumineuse : la limite est {self.max_kb} Ko "
+            "(ASSISTANT_MAX_REQUEST_KB). Raccourcissez la question ou l'historique ; "
+            "pour un fichier, utilisez POST /api/documents.",
+        )
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            return b"", too_large
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                return b"", too_large
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        if body and media_type and not _is_json(media_type):
+            return body, (
+                415,
+                "unsupported_media_type",
+                f"Type de contenu non pris en charge : {media_type}. Envoyez un objet JSON "
+                "avec l'en-tête « Content-Type: application/json ».",
+            )
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return body, (
+                400,
+                "invalid_encoding",
+                f"Le corps de la requête n'est pas du texte UTF-8 (octet invalide à la "
+                f"position {exc.start}) : envoyez du JSON encodé en UTF-8.",
+            )
+        return body, None
+
+
+def _is_json(media_type: str) -> bool:
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that gives the body already read, then listens to the client again
+    (a streamed answer must still notice a disconnection)."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
