@@ -198,7 +198,7 @@ def create_app(settings: Settings | None = None, *, with_ui: bool = True) -> Fas
     Read = Depends(read_access)
 
     install_error_handlers(app)
-    app.add_middleware(RequestLimits, settings=settings)
+    app.add_middleware(RequestLimits, **RequestLimits.options(settings))
 
     @app.get("/api/health", response_model=Health, tags=["système"], dependencies=[Read])
     def health() -> dict:

@@ -54,12 +54,18 @@ class RateLimiter:
 class RequestLimits:
     """ASGI middleware: rate limit, then body size, media type and encoding of JSON bodies."""
 
-    def __init__(self, app: ASGIApp, settings: Settings):
+    def __init__(self, app: ASGIApp, max_request_kb: int, limiter: RateLimiter | None):
         self.app = app
-        self.max_bytes = settings.max_request_kb * 1024
-        self.max_kb = settings.max_request_kb
+        self.max_bytes = max_request_kb * 1024
+        self.max_kb = max_request_kb
+        self.limiter = limiter
+
+    @staticmethod
+    def options(settings: Settings) -> dict:
+        """The middleware's arguments from the settings (a bad storage fails here, at once)."""
         per_minute = settings.rate_limit_per_minute
-        self.limiter = RateLimiter(per_minute, settings.rate_limit_storage) if per_minute else None
+        limiter = RateLimiter(per_minute, settings.rate_limit_storage) if per_minute else None
+        return {"max_request_kb": settings.max_request_kb, "limiter": limiter}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
