@@ -7,9 +7,9 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol, runtime_checkable
 
-from assistant.answer import Answerer, ExtractiveAnswerer
+from assistant.answer import Answerer, Draft, ExtractiveAnswerer
 from assistant.brief import named_speakers
 from assistant.embeddings import build_embeddings, embedder_name
 from assistant.errors import ConfigurationError, IndexMissingError, InvalidQuestionError
@@ -36,6 +36,17 @@ class StreamEvent:
     type: Literal["delta", "citations", "done"]
     text: str = ""
     response: AskResponse | None = None
+
+
+@runtime_checkable
+class StreamingAnswerer(Protocol):
+    """An answerer that can show its answer while writing it (a generative model)."""
+
+    name: str
+
+    def stream(self, query: Query, hits: list[Hit]) -> Iterator[str | Draft]:
+        """Text pieces as they come, then the finished `Draft`."""
+        ...
 
 
 # Pieces of a streamed answer: a line, or a sentence of a long line.
@@ -87,6 +98,20 @@ class Assistant:
         `brief` asks for a facilitator's brief: what each speaker said, grouped by speaker.
         """
         started = time.perf_counter()
+        query, hits = self._prepare(question, history, filters, profile, brief)
+        retrieved = time.perf_counter()
+        draft = self.answerer.answer(query, hits)
+        return self._response(query, hits, draft, (started, retrieved), include_passages)
+
+    def _prepare(
+        self,
+        question: str,
+        history: list[Message | dict] | None,
+        filters: Filters | dict | None,
+        profile: Profile | dict | None,
+        brief: bool,
+    ) -> tuple[Query, list[Hit]]:
+        """Check the question, make it standalone and retrieve its passages."""
         question = self._validate(question)
         history = [m if isinstance(m, Message) else Message(**m) for m in history or []]
         if isinstance(filters, dict):
@@ -97,9 +122,18 @@ class Assistant:
         speakers = self.retriever.speakers() if brief else []
         if speakers and not (filters and filters.speaker):
             filters = (filters or Filters()).model_copy(update={"speaker": speakers})
-        hits = self._retrieve(query, filters)
-        retrieved = time.perf_counter()
-        draft = self.answerer.answer(query, hits)
+        return query, self._retrieve(query, filters)
+
+    @staticmethod
+    def _response(
+        query: Query,
+        hits: list[Hit],
+        draft: Draft,
+        times: tuple[float, float],
+        include_passages: bool,
+    ) -> AskResponse:
+        """The API's answer shape from a draft, with timings since `times` (start, retrieved)."""
+        started, retrieved = times
         done = time.perf_counter()
         return AskResponse(
             answer=draft.answer,
@@ -126,12 +160,40 @@ class Assistant:
     ) -> Iterator[StreamEvent]:
         """The answer of `ask` as events: text pieces, the citations, then the response.
 
-        The question is checked and answered before this returns, so an invalid question
-        raises here rather than in the middle of a stream; the answer, validated first,
-        is then streamed line by line (a long line sentence by sentence).
+        The question is checked and its passages retrieved before this returns, so an
+        invalid question raises here rather than in the middle of a stream. An answerer
+        that generates (the LLM) streams its text as it comes; the extractive answer,
+        ready at once, is streamed line by line (a long line sentence by sentence).
         """
-        response = self.ask(question, history, filters, profile, include_passages, brief)
-        return self._events(response)
+        started = time.perf_counter()
+        query, hits = self._prepare(question, history, filters, profile, brief)
+        times = (started, time.perf_counter())
+        if isinstance(self.answerer, StreamingAnswerer):
+            return self._live(
+                self.answerer.stream(query, hits), query, hits, times, include_passages
+            )
+        draft = self.answerer.answer(query, hits)
+        return self._events(self._response(query, hits, draft, times, include_passages))
+
+    def _live(
+        self,
+        pieces: Iterator[str | Draft],
+        query: Query,
+        hits: list[Hit],
+        times: tuple[float, float],
+        include_passages: bool,
+    ) -> Iterator[StreamEvent]:
+        draft = None
+        for piece in pieces:
+            if isinstance(piece, Draft):
+                draft = piece
+            elif piece:
+                yield StreamEvent("delta", text=piece)
+        if draft is None:  # an answerer must end its stream with the draft
+            raise RuntimeError("the answerer's stream ended without its draft")
+        response = self._response(query, hits, draft, times, include_passages)
+        yield StreamEvent("citations", response=response)
+        yield StreamEvent("done", response=response)
 
     @staticmethod
     def _events(response: AskResponse) -> Iterator[StreamEvent]:

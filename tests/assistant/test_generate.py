@@ -208,6 +208,79 @@ def test_no_passage_means_no_call_to_the_endpoint(assistant, llm):
     assert llm.completions == []
 
 
+# --- Streaming -----------------------------------------------------------------------------
+
+
+def stream_of(assistant, question: str = QUESTION, **kwargs) -> tuple[list[str], object]:
+    """The text deltas of a streamed answer, and its final response."""
+    events = list(assistant.ask_stream(question, **kwargs))
+    assert [e.type for e in events[-2:]] == ["citations", "done"]
+    return [e.text for e in events if e.type == "delta"], events[-1].response
+
+
+def test_streamed_answer_comes_in_pieces_once_cited_and_equals_the_plain_answer(assistant, llm):
+    def two_sentences(request: dict) -> str:
+        n = marker_of(request["messages"][-1]["content"], "50 000 habitants")
+        return (
+            f"Oui pour les intercommunalités de plus de 50 000 habitants [{n}]. Elles doivent "
+            f"élaborer une stratégie numérique responsable depuis janvier 2025 [{n}]."
+        )
+
+    llm.reply = two_sentences
+
+    deltas, response = stream_of(assistant)
+
+    assert llm.completions[-1].body["stream"] is True
+    # Held back until the first marker, then shown as it comes (the fake sends 8 characters).
+    assert deltas[0].endswith("habitants [1].")
+    assert len(deltas) > 5
+    assert "".join(deltas) == response.answer == two_sentences(llm.completions[-1].body)
+    assert response.answerer == "openai:fake-model"
+    assert [c.n for c in response.citations] == [1]
+    plain = assistant.ask(QUESTION)
+    assert plain.answer == response.answer and plain.citations == response.citations
+
+
+def test_streamed_markers_pointing_to_no_passage_never_reach_the_reader(assistant, llm):
+    llm.reply = (
+        "Les intercommunalités [1] [7] de plus de 50 000 habitants [12] sont concernées [1]."
+    )
+
+    deltas, response = stream_of(assistant)
+
+    assert not any(re.search(r"\[(7|12)\]|\[1$", d) for d in deltas)
+    assert "".join(deltas) == response.answer
+    assert response.answer.count("[1]") == 2
+
+
+def test_streamed_text_without_a_source_is_held_back_and_replaced(assistant, llm, indexed):
+    llm.reply = "Une réponse inventée, longue de plusieurs mots, sans aucune source."
+
+    deltas, response = stream_of(assistant)
+
+    assert not any("inventée" in d for d in deltas)
+    assert "".join(deltas) == response.answer == extractive_answer(indexed, QUESTION)
+    assert response.answerer == "extractive (repli)"
+
+
+def test_streamed_not_found_abstains(assistant, llm):
+    llm.reply = f"{NOT_FOUND} : aucun passage ne le dit."
+
+    deltas, response = stream_of(assistant)
+
+    assert response.abstained and response.citations == []
+    assert not any(NOT_FOUND in d for d in deltas)
+
+
+def test_streaming_from_a_failing_endpoint_falls_back(assistant, llm, indexed):
+    llm.status = 500
+
+    deltas, response = stream_of(assistant)
+
+    assert response.answerer == "extractive (repli)"
+    assert "".join(deltas) == response.answer == extractive_answer(indexed, QUESTION)
+
+
 # --- What is sent -------------------------------------------------------------------------
 
 
@@ -261,6 +334,39 @@ def test_injected_instruction_stays_inside_its_passage_block(assistant, llm):
     # A model that obeyed cites nothing, so its answer is not shown.
     assert "PWNED" not in response.answer
     assert "repli" in response.answerer
+
+
+def test_the_conversation_profile_is_compared_by_the_model(assistant, llm):
+    assistant.ask(QUESTION, profile={"kind": "communauté de communes", "population": 32000})
+
+    system = llm.completions[-1].system
+    assert "La collectivité de l'utilisateur : communauté de communes, 32 000 habitants" in system
+    assert "commence par « Oui », « Non »" in system
+
+
+def test_without_a_profile_the_prompt_has_no_profile_rule(assistant, llm):
+    assistant.ask(QUESTION)
+
+    assert "La collectivité de l'utilisateur" not in llm.completions[-1].system
+
+
+def test_brief_mode_asks_the_model_to_group_by_speaker(indexed, llm):
+    corpus = indexed / "brief-corpus"
+    corpus.mkdir(exist_ok=True)
+    (corpus / "pleniere.txt").write_text(
+        "Compte rendu de la plénière\n\n"
+        "Francis Martin (CC du Val) : nous avons publié notre déclaration d'accessibilité "
+        "et formé les agents au RGAA.\n",
+        encoding="utf-8",
+    )
+    settings = settings_for(indexed / "brief", llm_base_url=llm.base_url)
+    ingest(corpus, settings, progress=False)
+
+    build_assistant(settings).ask("Qu'a dit Francis Martin sur l'accessibilité ?", brief=True)
+
+    request = llm.completions[-1]
+    assert "regroupe la réponse par intervenant" in request.system
+    assert "intervenants : Francis Martin" in request.user
 
 
 def test_request_carries_the_model_name_and_the_api_key(indexed, llm):
