@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-import time
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -152,7 +151,7 @@ BAD_FILES: dict[str, tuple[Callable[[Path], object], str]] = {
     ),
     "chiffre-aes.pdf": (
         lambda p: p.write_bytes(aes_pdf()),
-        r"(PDF chiffré \(AES\).*pip install cryptography|PDF protégé par mot de passe)",
+        r"PDF protégé par mot de passe",  # with the cryptography package, AES is read
     ),
     "scan.pdf": (image_only_pdf, r"aucun texte extractible \(1 page\(s\) d'images\).*OCR"),
     "rapport-pdf.txt": (
@@ -207,7 +206,6 @@ def test_each_bad_file_is_refused_by_name_with_the_reason(tmp_path, name):
     write, reason = BAD_FILES[name]
     path = tmp_path / name
     write(path)
-    started = time.monotonic()
 
     with pytest.raises(DocumentError) as error:
         load_document(path, limits=LIMITS)
@@ -215,17 +213,50 @@ def test_each_bad_file_is_refused_by_name_with_the_reason(tmp_path, name):
     message = str(error.value)
     assert message.startswith(f"{name} : "), message
     assert re.search(reason, message), message
-    assert time.monotonic() - started < 10
 
 
-def test_a_huge_file_is_refused_without_being_read(tmp_path):
+def test_a_huge_file_is_refused_without_being_read(tmp_path, monkeypatch):
     path = _sparse(tmp_path / "archives.pdf", 5000)  # 5 GB
-    started = time.monotonic()
+    opened = []
+    real_open = io.open
+
+    def watching_open(file, *args, **kwargs):
+        opened.append(str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", watching_open)
+    monkeypatch.setattr("io.open", watching_open)
 
     with pytest.raises(DocumentError, match=r"archives\.pdf : fichier trop volumineux \(5000 Mo"):
         load_document(path)
 
-    assert time.monotonic() - started < 1
+    assert str(path) not in opened
+
+
+def aes_256_pdf(path: Path, user_password: str | None) -> Path:
+    """A text PDF encrypted with AES-256 (fpdf2), opened with `user_password`."""
+    from fpdf.enums import EncryptionMethod
+
+    pdf = FPDF()
+    pdf.set_encryption(
+        owner_password="proprietaire",
+        user_password=user_password,
+        encryption_method=EncryptionMethod.AES_256,
+    )
+    pdf.set_font("Helvetica", size=11)
+    pdf.add_page()
+    pdf.multi_cell(0, 6, "Schema directeur du numerique 2026.")
+    pdf.output(str(path))
+    return path
+
+
+def test_an_aes_256_pdf_opens_with_the_cryptography_package(tmp_path):
+    open_one = aes_256_pdf(tmp_path / "aes-sans-mot-de-passe.pdf", user_password=None)
+    locked = aes_256_pdf(tmp_path / "aes-verrouille.pdf", user_password="secret")
+
+    assert "Schema directeur du numerique 2026." in load_document(open_one, limits=LIMITS).pages[0]
+    with pytest.raises(DocumentError, match=r"aes-verrouille\.pdf : PDF protégé par mot de passe"):
+        load_document(locked, limits=LIMITS)
 
 
 def test_utf16_text_with_its_byte_order_mark_is_read(tmp_path):
@@ -282,11 +313,9 @@ def test_bad_files_are_skipped_and_nothing_indexed_is_lost(tmp_path):
     for leftover in corpus.glob("*.tmp"):
         leftover.unlink()
     _truncated(corpus / "rapport.pdf", corpus / "rapport.pdf")
-    started = time.monotonic()
 
     report = ingest(corpus, settings, progress=False)
 
-    assert time.monotonic() - started < 60
     refused = dict(report.errors)
     assert sorted(refused) == sorted([*BAD_FILES, "rapport.pdf"])
     for name, (_, reason) in BAD_FILES.items():
