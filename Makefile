@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install install-st install-browser run test test-fast lint format eval bench clean
+.PHONY: install install-st install-browser run test test-fast lint format eval bench load clean
 
 install: $(VENV)/.installed
 
@@ -52,6 +52,13 @@ eval: install
 
 bench: install
 	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.load
+
+# The real server on loopback under 20 concurrent clients for 60 s (CLIENTS=, SECONDS=).
+CLIENTS ?= 20
+SECONDS ?= 60
+load: install
+	$(BIN)/python -m benchmarks.load --clients $(CLIENTS) --seconds $(SECONDS)
 
 clean:
 	rm -rf data/index data/eval data/baseline_chroma data/baseline_chroma.json
