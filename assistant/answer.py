@@ -13,16 +13,16 @@ from assistant.conditions import (
     find_thresholds,
     premise_warning,
     profile_from,
+    quantities,
     verdict,
     without_population,
 )
-from assistant.glossary import query_concepts
+from assistant.glossary import expand_query, query_concepts
 from assistant.lexical import Bm25Index, tokenize
 from assistant.query import Query
 from assistant.retrieve import Hit
 from assistant.schemas import Citation
-from ingest.chunk import split_sentences
-from ingest.clean import BULLET
+from assistant.sentences import clean_for_display, list_runs, sentence_units
 
 _DIGIT = re.compile(r"\d")
 _FIGURE = re.compile(r"\d+(?:[\s\u00a0\u202f.,]\d{3})*")
@@ -35,11 +35,13 @@ _WANTS_NUMBER = re.compile(
 # Obligation or eligibility questions: the answer hinges on who is concerned.
 _WANTS_CONDITION = re.compile(
     r"\b(doi[st]|doivent|devons|devez|oblig\w*|impos\w*|concern\w*|applique\w*|"
-    r"prétendre|éligible\w*|adresse|réservé\w*|tenu\w*|bénéficier|peut-on|pouvons|"
+    r"prétendre|éligible\w*|adresse|réservé\w*|tenu\w*|bénéficier|peut-on|pouvons|demander|"
+    r"(?:on|nous|je) (?:peut|peux|pourr\w+)|"
     r"must|need|apply|applies|eligible|required)\b",
     re.IGNORECASE,
 )
-_THRESHOLD = re.compile(r"\b(plus|moins)\s+de\s*\d[\d\s.]*\s*(habitants|agents)", re.IGNORECASE)
+# A question about the asker's own collectivity ("une interco comme la nôtre") depends on it.
+_ABOUT_US = re.compile(r"\b(notre|nôtre|nos|nous|our|ours|we)\b", re.IGNORECASE)
 # Questions that ask what several documents say: answer wider, from several documents.
 _WANTS_BREADTH = re.compile(
     r"(les documents|différents documents|plusieurs documents|le corpus|croise|synthèse|"
@@ -52,16 +54,6 @@ _WANTS_LIST = re.compile(
 )
 # "Francis Béguet (Agglopolys) : " before a statement, already shown as its label.
 _SPEAKER_PREFIX = re.compile(r"^[^:«]{3,120}?\s*:\s*")
-_MAX_UNIT = 320  # characters: longer "sentences" are flattened lists, cut at line ends
-_OCR_FIXES = [
-    (re.compile(r"\bI'(?=[a-zàâéèêîôû])"), "l'"),
-    (re.compile(r"eé"), "é"),
-    (re.compile(r"\bceuvre"), "œuvre"),
-    (re.compile(r"\s+&\s+(?=[a-zé])"), " à "),
-    (re.compile(r"'{2,}"), "'"),
-    (re.compile(r"\s+([,.])"), r"\1"),
-]
-
 ABSTAIN = {
     "fr": "Le corpus ne permet pas de répondre à cette question : aucun passage ne traite "
     "précisément de « {topic} ». Reformulez, ou ajoutez un document qui en parle.",
@@ -72,6 +64,11 @@ LEAD = {
     "fr": "D'après les documents :",
     "en": "According to the documents (quoted in French):",
 }
+
+
+def _wants_condition(query: Query) -> bool:
+    """Whether the answer hinges on who the asker is: an obligation, or "for us"."""
+    return bool(_WANTS_CONDITION.search(query.text) or _ABOUT_US.search(query.question))
 
 
 def abstention(query: Query) -> str:
@@ -98,55 +95,6 @@ class Answerer(Protocol):
     def answer(self, query: Query, hits: list[Hit]) -> Draft: ...
 
 
-def clean_for_display(text: str) -> str:
-    """Undo frequent OCR misreadings in text shown to a reader (meaning unchanged)."""
-    text = " ".join(text.split())
-    for pattern, replacement in _OCR_FIXES:
-        text = pattern.sub(replacement, text)
-    return text
-
-
-_LINE_END = re.compile(r"[.!?:;»)]$")
-_LINE_START = re.compile(r"^(?!I'|l')[A-ZÉÈÀÂÎ«\"]")
-_WRAPPED = 70  # a line this long ended because the page did, not because the item did
-
-
-def _logical_lines(paragraph: str) -> list[str]:
-    """Re-join lines wrapped by the PDF layout; keep breaks that start a new item."""
-    lines: list[str] = []
-    for line in paragraph.split("\n"):
-        line = line.strip()
-        if not line:
-            continue
-        previous = lines[-1] if lines else ""
-        if line.startswith(BULLET):
-            lines.append(line[len(BULLET) :].strip())
-        elif (
-            previous
-            and not _LINE_END.search(previous)
-            and (not _LINE_START.match(line) or len(previous) >= _WRAPPED)
-        ):
-            lines[-1] = f"{previous} {line}"
-        else:
-            lines.append(line)
-    return lines
-
-
-def sentence_units(text: str) -> list[str]:
-    """Sentences of a passage: wrapped lines joined, list items and sentences apart."""
-    units = []
-    for paragraph in re.split(r"\n\s*\n", text):
-        for line in _logical_lines(paragraph):
-            for sentence in split_sentences(line):
-                while len(sentence) > _MAX_UNIT:
-                    cut = sentence.rfind(" ", 0, _MAX_UNIT)
-                    cut = cut if cut > 0 else _MAX_UNIT
-                    units.append(sentence[:cut])
-                    sentence = sentence[cut:].strip()
-                units.append(sentence)
-    return [u for u in units if u]
-
-
 @dataclass
 class _Candidate:
     hit_index: int
@@ -156,6 +104,7 @@ class _Candidate:
     terms: set[int]  # indices of the question's concepts it covers
     position: int = 0
     own: float = 0.0  # share of the question's weight found in the sentence itself
+    negates: bool = False  # says there is no such thing as something the question asks about
 
 
 class ExtractiveAnswerer:
@@ -206,6 +155,7 @@ class ExtractiveAnswerer:
         concepts: list[tuple[frozenset[str], float]],
         wants_number: bool,
         wants_condition: bool,
+        claimed_units: frozenset[str] = frozenset(),
     ) -> list[_Candidate]:
         total = sum(w for _, w in concepts) or 1.0
 
@@ -220,28 +170,43 @@ class ExtractiveAnswerer:
         for index, hit in enumerate(hits):
             meta = hit.chunk.metadata
             # Words naming the document ("the CNAM study") hold for all its sentences alike.
-            in_title = covered(set(tokenize(meta.get("title", ""))))
-            passage = covered(set(tokenize(f"{meta.get('heading', '')}\n{hit.chunk.text}")))
+            in_title = covered(_terms(meta.get("title", "")))
+            # A section heading ("Missions du DPO") names what the lines below it are about.
+            heading = covered(_terms(meta.get("heading", "")))
+            passage = covered(_terms(hit.chunk.text)) | heading
             passage_cover = weight(passage | in_title) / total
             prior = hit.score / best_fused
             previous: set[int] = set()
             for position, unit in enumerate(sentence_units(hit.chunk.text)):
-                own = covered(set(tokenize(unit))) | in_title
-                # The line before often names what this one is about (a law, a speaker).
-                score_own = (weight(own) + 0.5 * weight(previous - own)) / total
-                previous = own
+                own = covered(_terms(unit)) | in_title
+                # The line before often names what this one is about (a law, a speaker);
+                # a short label line passes on what came before it ("Sur Mesure (ANSM)").
+                score_own = (weight(own) + 0.5 * weight((previous | heading) - own)) / total
+                previous = own | (previous if len(unit) < _LABEL else set())
                 score = 0.5 * score_own + 0.3 * passage_cover + 0.2 * prior - 0.005 * position
                 if wants_number and _DIGIT.search(unit):
                     score += 0.08
-                if wants_condition and _THRESHOLD.search(unit):
+                if wants_condition and find_thresholds(unit):
                     score += 0.08
-                if len(unit) < 40 and not _DIGIT.search(unit):
+                if claimed_units and {u for _, u in quantities(unit)} & claimed_units:
+                    score += 0.08  # a figure the question asserts is checked against this one
+                negates = bool(covered(_negated(unit)))
+                if negates:
+                    score += 0.08  # "aucune sanction n'est prévue" answers "quelle sanction ?"
+                if len(unit) < _LABEL and not _DIGIT.search(unit):
                     score *= 0.8  # a bare heading or label says little on its own
                 if len(unit) < 12:
                     continue
                 candidates.append(
                     _Candidate(
-                        index, unit, passage_cover, score, own, position, weight(own) / total
+                        index,
+                        unit,
+                        passage_cover,
+                        score,
+                        own,
+                        position,
+                        weight(own) / total,
+                        negates,
                     )
                 )
         return sorted(candidates, key=lambda c: c.score, reverse=True)
@@ -255,7 +220,8 @@ class ExtractiveAnswerer:
             hits,
             concepts,
             wants_number,
-            bool(_WANTS_CONDITION.search(query.text)),
+            _wants_condition(query),
+            frozenset(u for _, u in quantities(without_population(question))),
         )
         best_dense = max((h.dense for h in hits if h.dense is not None), default=0.0)
         best = candidates[0] if candidates else None
@@ -264,7 +230,8 @@ class ExtractiveAnswerer:
             # subject; a figure about something else is a near miss, not an answer.
             # Figures the question itself gives ("NIS 2", "2017") do not answer it.
             asked = set(_FIGURE.findall(question))
-            numeric = [c for c in candidates if set(_FIGURE.findall(c.text)) - asked]
+            # "Aucune sanction n'est prévue" answers "quel montant de sanction ?" too.
+            numeric = [c for c in candidates if c.negates or set(_FIGURE.findall(c.text)) - asked]
             own = max((c.own for c in numeric), default=0.0)
             if own < self.min_numeric_coverage:
                 best = None
@@ -276,7 +243,7 @@ class ExtractiveAnswerer:
                 return brief
 
         chosen = self._select(candidates, hits, broad=bool(_WANTS_BREADTH.search(question)))
-        if _WANTS_CONDITION.search(query.text) and not any(
+        if _wants_condition(query) and not any(
             find_thresholds(self._in_context(hits[c.hit_index], c)) for c in chosen
         ):
             # An obligation question: bring in the best sentence that states who is concerned.
@@ -348,7 +315,7 @@ class ExtractiveAnswerer:
         claims = contradicted(query.question, texts[id(best)], profile)
         if claims:
             preamble.append(premise_warning(claims, marker(best), language))
-        if _WANTS_CONDITION.search(query.text):
+        if _wants_condition(query):
             # The most relevant sentence stating a threshold; its passage may list one per
             # kind of collectivity ("communes de moins de 3 500 habitants ; intercommunalités
             # de moins de 15 000"): the ones that fit the asker come first.
@@ -366,8 +333,12 @@ class ExtractiveAnswerer:
                     )
                     break
         lines = [*preamble, LEAD[language]]
+        quoted: set[str] = set()
         for candidate in ordered:
             text = texts[id(candidate)]
+            if text in quoted:
+                continue  # two items of one list, both quoted with the whole list
+            quoted.add(text)
             lines.append(f"- {f'“{text}”' if language == 'en' else text} {marker(candidate)}")
         citations = [
             Citation(n=n, **hits[index].to_passage().model_dump()) for index, n in numbers.items()
@@ -411,11 +382,20 @@ class ExtractiveAnswerer:
         """The sentence with the lead-in it completes, or the list it introduces.
 
         For a question asking for a list, a list introduced right after the sentence
-        ("… stratégie numérique responsable. Les objectifs sont : …") comes along too.
+        ("… stratégie numérique responsable. Les objectifs sont : …") comes along too, and
+        a sentence that is one item of a bulleted list brings the whole list.
         """
         units = sentence_units(hit.chunk.text)
         text = candidate.text
         position = candidate.position
+        run = list_runs(hit.chunk.text)[position]
+        if wants_list and run is not None:
+            members = [i for i, r in enumerate(list_runs(hit.chunk.text)) if r == run]
+            if len(members) > 1:
+                first = members[0]
+                lead = units[first - 1] if first > 0 and units[first - 1].endswith(":") else ""
+                items = _bounded([units[i].rstrip(" ;,") for i in members], position - first)
+                return f"{lead} {' ; '.join(items)}".strip()
         if position > 0 and units[position - 1].rstrip().endswith(":"):
             text = f"{units[position - 1]} {text}"
         follows = position + 1 < len(units) and units[position + 1].rstrip().endswith(":")
@@ -431,3 +411,30 @@ class ExtractiveAnswerer:
             if items:
                 text = f"{text} {' ; '.join(items)}"
         return text
+
+
+_NEGATED = re.compile(r"\b(?:aucune?|pas\s+de|pas\s+d'|sans|no|without)\s*(\w+)", re.IGNORECASE)
+
+
+def _negated(text: str) -> set[str]:
+    """Tokens of the words a sentence says there is none of ("aucune sanction")."""
+    return set(tokenize(" ".join(_NEGATED.findall(text))))
+
+
+def _terms(text: str) -> set[str]:
+    """A passage's tokens, with what its acronyms stand for ("DPO": délégué…)."""
+    return set(tokenize(expand_query(text)))
+
+
+_LABEL = 40  # characters: a line this short is a label, not a statement
+_LIST_BUDGET = 700  # characters of a quoted list
+
+
+def _bounded(items: list[str], keep: int) -> list[str]:
+    """The items of a list up to a length budget, always including item `keep`."""
+    out: list[str] = []
+    for index, item in enumerate(items):
+        if sum(len(i) for i in out) + len(item) > _LIST_BUDGET and index > keep:
+            break
+        out.append(item)
+    return out

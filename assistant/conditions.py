@@ -14,10 +14,15 @@ from assistant.schemas import Profile
 
 _NUMBER = r"\d{1,3}(?:[\s\u00a0\u202f.,]?\d{3})*|\d+"
 # "de plus de 50 000 habitants", "de moins de 3 500 habitants", "moins de 15000 habitants"
+# "de plus 50 agents" (the second "de" dropped) is read too, but not a bare "plus 50 agents".
 _THRESHOLD = re.compile(
-    rf"(?P<who>(?:\b\w+[\s'’-]+){{0,3}}?)(?:de\s+)?(?P<cmp>plus|moins)\s*de\s*(?P<n>{_NUMBER})"
-    r"\s*(?P<unit>habitants|agents)",
+    rf"(?P<who>(?:\b\w+[\s'’-]+){{0,3}}?)(?P<de>de\s+)?(?P<cmp>plus|moins)\s*(?P<of>de\s*)?"
+    rf"(?P<n>{_NUMBER})\s*(?P<unit>habitants|agents)",
     re.IGNORECASE,
+)
+# "… de plus de 50 agents et de 3 500 habitants": the second figure shares the comparison.
+_AND_THRESHOLD = re.compile(
+    rf"\s*(?:et|ou)\s+(?:de\s+)?(?P<n>{_NUMBER})\s*(?P<unit>habitants|agents)", re.IGNORECASE
 )
 _POPULATION = re.compile(
     rf"(?P<n>{_NUMBER})\s*(?:habitants|inhabitants|residents|people|hab\.)", re.IGNORECASE
@@ -106,19 +111,18 @@ def find_thresholds(sentence: str) -> list[Threshold]:
     """Population conditions stated in a sentence."""
     found = []
     for match in _THRESHOLD.finditer(sentence):
+        if not (match.group("de") or match.group("of")):
+            continue
         who = (
             kind_of(match.group("who"))
             or kind_of(sentence[: match.start()][-60:])
             or "collectivité"
         )
-        found.append(
-            Threshold(
-                who,
-                match.group("cmp").lower() == "plus",
-                _to_int(match.group("n")),
-                match.group("unit").lower(),
-            )
-        )
+        more = match.group("cmp").lower() == "plus"
+        found.append(Threshold(who, more, _to_int(match.group("n")), match.group("unit").lower()))
+        also = _AND_THRESHOLD.match(sentence, match.end())
+        if also:
+            found.append(Threshold(who, more, _to_int(also.group("n")), also.group("unit").lower()))
     return found
 
 
@@ -195,18 +199,41 @@ def verdict(threshold: Threshold, profile: Profile, marker: str, language: str) 
 
 
 _QUANTITY = re.compile(
-    rf"(?P<n>{_NUMBER})\s*(?P<unit>%|€|euros?|habitants|inhabitants|ans|years|mois|months|agents)",
+    rf"(?P<n>{_NUMBER})\s*(?P<unit>%|€|euros?|habitants|inhabitants|ans?|years?|mois|months?|"
+    r"agents)(?!\w)",
     re.IGNORECASE,
 )
-_UNITS = {"euro": "€", "euros": "€", "inhabitants": "habitants", "years": "ans", "months": "mois"}
+_UNITS = {
+    "euro": "€",
+    "euros": "€",
+    "inhabitants": "habitants",
+    "an": "ans",
+    "year": "ans",
+    "years": "ans",
+    "month": "mois",
+    "months": "mois",
+}
+# "chaque année" states a period of one year as surely as "tous les 1 an" would.
+_PERIODS = [
+    (
+        re.compile(
+            r"\b(chaque année|tous les ans|annuel\w*|every year|each year|annually)\b", re.I
+        ),
+        "ans",
+    ),
+    (re.compile(r"\b(chaque mois|tous les mois|mensuel\w*|every month|monthly)\b", re.I), "mois"),
+]
 
 
 def quantities(text: str) -> set[tuple[int, str]]:
-    """(value, unit) pairs stated in a text: "50 000 €", "15 %", "3 ans"…"""
+    """(value, unit) pairs stated in a text: "50 000 €", "15 %", "3 ans", "chaque année"…"""
     out = set()
     for match in _QUANTITY.finditer(text):
         unit = match.group("unit").lower()
         out.add((_to_int(match.group("n")), _UNITS.get(unit, unit)))
+    for pattern, unit in _PERIODS:
+        if pattern.search(text):
+            out.add((1, unit))
     return out
 
 
@@ -229,7 +256,11 @@ def contradicted(question: str, evidence: str, profile: Profile) -> list[tuple[i
 
 def premise_warning(claims: list[tuple[int, str]], marker: str, language: str) -> str:
     """The line that corrects a false premise before the answer."""
-    figures = ", ".join(f"{value:,} {unit}".replace(",", "\u202f") for value, unit in claims)
+    singular = {"ans": "an"}  # "1 an", as "chaque année" reads
+    figures = ", ".join(
+        f"{value:,} {singular.get(unit, unit) if value == 1 else unit}".replace(",", "\u202f")
+        for value, unit in claims
+    )
     if language == "en":
         return f"Careful: the documents do not say {figures}; here is what they state {marker}."
     return (

@@ -77,6 +77,9 @@ ENGLISH: dict[str, str] = {
     "staff": "agents",
     "elected": "élus",
     "steps": "étapes",
+    "step": "étape",
+    "vote": "voter vote",
+    "voted": "voté voter",
     "schemes": "dispositifs",
 }
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from ingest.clean import BULLET, clean_text, strip_bullet
 from ingest.load import SourceDocument
 
-CHUNKER_VERSION = "7"  # bump when cleaning or chunking changes: forces a re-index
+CHUNKER_VERSION = "10"  # bump when cleaning or chunking changes: forces a re-index
 
 _MD_HEADING = re.compile(r"^#{1,6}\s+(.+)$")
 _PART_MARKER = re.compile(r"^#\s?\d{1,2}$")
@@ -127,9 +127,13 @@ def _split_long(block: _Block, size: int, overlap: int) -> list[_Block]:
     """Cut a paragraph longer than `size` on sentence boundaries, with a little overlap."""
     if len(block.text) <= size:
         return [block]
-    sentences = split_sentences(block.text)
+    # List items keep their own lines, so a reader still sees where each item starts.
+    sentences = []
+    for item in re.split(rf"\n(?={re.escape(BULLET)})", block.text):
+        for number, sentence in enumerate(split_sentences(item)):
+            sentences.append((sentence, "\n" if number == 0 and item.startswith(BULLET) else " "))
     pieces, current = [], ""
-    for sentence in sentences:
+    for sentence, separator in sentences:
         while len(sentence) > size:  # a "sentence" with no punctuation (a flattened table)
             cut = sentence.rfind(" ", 0, size) if " " in sentence[:size] else size
             cut = cut if cut > 0 else size
@@ -145,7 +149,7 @@ def _split_long(block: _Block, size: int, overlap: int) -> list[_Block]:
             fits = tail and len(tail) + 1 + len(sentence) <= size
             current = f"{tail} {sentence}" if fits else sentence
         else:
-            current = f"{current} {sentence}".strip()
+            current = f"{current}{separator}{sentence}".strip()
     if current:
         pieces.append(current)
     return [_Block(p, block.start, block.end, block.speaker, block.organisation) for p in pieces]
@@ -165,7 +169,13 @@ def chunk_document(document: SourceDocument, size: int = 900, overlap: int = 120
         for section_heading, blocks in _sections(cleaned, first_line_is_heading=slides):
             if section_heading is not None:
                 heading = section_heading
-            pieces = [p for b in blocks for p in _split_long(b, size, overlap)]
+            pieces = []
+            for previous, block in zip([None, *blocks], blocks, strict=False):
+                # After a lead-in, leave it room: the two are kept in one chunk.
+                room = size
+                if previous is not None and _opens_list(previous):
+                    room = max(size // 2, size - len(previous.text) - len(_BLOCK_JOIN))
+                pieces.extend(_split_long(block, room, overlap))
             group: list[_Block] = []
             for piece in pieces + [None]:
                 full = group and (
@@ -174,8 +184,18 @@ def chunk_document(document: SourceDocument, size: int = 900, overlap: int = 120
                     or sum(len(b.text) + len(_BLOCK_JOIN) for b in group) + len(piece.text) > size
                 )
                 if full:
-                    chunks.append(_make_chunk(document, group, heading, number))
-                    group = []
+                    # A lead-in ("Nos recommandations :") belongs with the list it opens.
+                    carry = (
+                        piece is not None
+                        and _opens_list(group[-1])
+                        and len(group[-1].text) + len(_BLOCK_JOIN) + len(piece.text) <= size
+                    )
+                    lead = group[-1:] if carry else []
+                    if len(group) > len(lead):
+                        chunks.append(
+                            _make_chunk(document, group[: len(group) - len(lead)], heading, number)
+                        )
+                    group = lead
                 if piece is not None:
                     group.append(piece)
             if not blocks and section_heading and slides:
@@ -189,6 +209,11 @@ def chunk_document(document: SourceDocument, size: int = 900, overlap: int = 120
         chunk.ordinal_salt = seen.get(key, 0)
         seen[key] = chunk.ordinal_salt + 1
     return chunks
+
+
+def _opens_list(block: _Block) -> bool:
+    """True for a paragraph that announces what follows ("… sont les suivants :")."""
+    return block.speaker is None and block.text.rstrip().endswith(":")
 
 
 def _make_chunk(document: SourceDocument, group: list[_Block], heading: str, segment: int) -> Chunk:

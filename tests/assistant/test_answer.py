@@ -10,6 +10,7 @@ from assistant.language import detect_language
 from assistant.lexical import Bm25Index, tokenize
 from assistant.query import build_query
 from assistant.retrieve import Hit
+from assistant.sentences import list_runs
 from assistant.store import StoredChunk
 
 PASSAGES = {
@@ -32,6 +33,23 @@ PASSAGES = {
     "budget": (
         "Budgets",
         "30 % des intercommunalités répondantes consacrent un budget au numérique.",
+    ),
+    "dpo": (
+        "Missions du DPO",
+        "• Informer et conseiller la collectivité\n"
+        "• Contrôler le respect du règlement\n"
+        "• Être l'interlocuteur de la CNIL",
+    ),
+    "declaration": (
+        "La déclaration d'accessibilité",
+        "Les collectivités publient une déclaration d'accessibilité.\n"
+        "La déclaration doit être mise à jour 3 ans après sa publication.",
+    ),
+    "sobriety": (
+        "Le numérique responsable",
+        "Les intercommunalités doivent élaborer une stratégie numérique responsable.\n"
+        "Les objectifs portent sur l'achat public et le réemploi.\n"
+        "Même si aucune sanction n'est prévue, le manquement pèse dans le débat budgétaire.",
     ),
 }
 
@@ -240,3 +258,44 @@ def test_english_abstention_is_in_english(answerer):
 
     assert draft.abstained
     assert draft.answer.startswith("The corpus does not answer")
+
+
+def test_list_runs_mark_the_items_of_one_bulleted_list():
+    text = "Intro :\n\n• Premier point\n\n• Second point\nSuite.\n\nAutre paragraphe."
+
+    assert sentence_units(text) == [
+        "Intro :",
+        "Premier point",
+        "Second point",
+        "Suite.",
+        "Autre paragraphe.",
+    ]
+    assert list_runs(text) == [None, 1, 1, None, None]
+
+
+def test_a_list_question_answered_by_one_item_gets_the_whole_list(answerer):
+    query = build_query("Quelles sont les missions du délégué à la protection des données ?", [])
+
+    draft = answerer.answer(query, _hits("dpo", "cyber"))
+
+    assert not draft.abstained
+    for item in ("Informer et conseiller", "Contrôler le respect", "interlocuteur de la CNIL"):
+        assert item in draft.answer
+
+
+def test_a_sentence_saying_there_is_none_answers_what_it_would_be(answerer):
+    query = build_query("Quel montant de sanction est prévu pour la stratégie numérique ?", [])
+
+    draft = answerer.answer(query, _hits("sobriety", "rgaa", dense=0.9))
+
+    assert not draft.abstained
+    assert "aucune sanction" in draft.answer
+
+
+def test_a_period_the_passage_contradicts_is_corrected_first(answerer):
+    query = build_query("On doit refaire la déclaration d'accessibilité chaque année ?", [])
+
+    draft = answerer.answer(query, _hits("declaration", "rgaa", dense=0.9))
+
+    assert draft.answer.startswith("Attention : les documents ne disent pas 1 an")
+    assert "3 ans" in draft.answer

@@ -11,6 +11,7 @@ from assistant.conditions import (
     contradicted,
     find_thresholds,
     profile_from,
+    quantities,
     verdict,
 )
 from assistant.core import build_assistant
@@ -38,7 +39,15 @@ REEN = Threshold("intercommunalité", True, 50_000, "habitants")
                 Threshold("intercommunalité", False, 15_000, "habitants"),
             ],
         ),
-        ("les communes de plus 50 agents", []),
+        ("les communes de plus 50 agents", [Threshold("commune", True, 50, "agents")]),
+        (
+            "les communes de plus de 50 agents et de 3500 habitants doivent",
+            [
+                Threshold("commune", True, 50, "agents"),
+                Threshold("commune", True, 3_500, "habitants"),
+            ],
+        ),
+        ("elle compte en plus 50 agents", []),
         ("Aucune condition de taille ici.", []),
     ],
 )
@@ -139,3 +148,11 @@ def _settings(tmp_path: Path, corpus: Path):
     from helpers import make_settings
 
     return make_settings(embedder="hash", data_dir=tmp_path / "data", corpus_dir=corpus)
+
+
+def test_a_period_in_words_is_a_quantity_the_evidence_can_contradict():
+    assert (1, "ans") in quantities("On refait la déclaration chaque année.")
+    assert (1, "mois") in quantities("Un rapport mensuel est publié.")
+    assert quantities("une amende de 50 000 €, 1 an plus tard") == {(50_000, "€"), (1, "ans")}
+    evidence = "La déclaration doit être mise à jour 3 ans après sa publication."
+    assert contradicted("Doit-on la refaire tous les ans ?", evidence, Profile()) == [(1, "ans")]

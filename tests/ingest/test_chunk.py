@@ -242,3 +242,25 @@ def test_real_corpus_chunks_never_exceed_the_chunk_size(real_corpus):
     ]
 
     assert too_long == []
+
+
+def test_a_lead_in_stays_with_the_list_it_opens():
+    lead = "Nos recommandations pour les territoires :"
+    items = "\n".join(f"• Recommandation numéro {i} pour le numérique local." for i in range(14))
+    text = f"{_long_text(3)}\n\n{lead}\n\n{items}"
+
+    chunks = chunk_document(_document(text), size=400, overlap=0)
+
+    holder = next(c for c in chunks if lead in c.text)
+    assert "Recommandation numéro 0" in holder.text
+    assert all(len(c.text) <= 400 * (1 + TOLERANCE) for c in chunks)
+
+
+def test_a_long_list_cut_in_pieces_keeps_one_item_per_line():
+    items = "\n".join(f"• Action numéro {i} du plan numérique territorial." for i in range(30))
+
+    chunks = chunk_document(_document(items), size=300, overlap=0)
+
+    assert len(chunks) > 1
+    for chunk in chunks:
+        assert all(line.startswith("• Action") for line in chunk.text.split("\n"))

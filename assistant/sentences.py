@@ -1,0 +1,88 @@
+"""Sentence units of a passage: wrapped lines re-joined, list items and sentences apart."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from ingest.chunk import split_sentences
+from ingest.clean import BULLET
+
+_MAX_UNIT = 320  # characters: longer "sentences" are flattened lists, cut at line ends
+_OCR_FIXES = [
+    (re.compile(r"\bI'(?=[a-zàâéèêîôû])"), "l'"),
+    (re.compile(r"eé"), "é"),
+    (re.compile(r"\bceuvre"), "œuvre"),
+    (re.compile(r"\s+&\s+(?=[a-zé])"), " à "),
+    (re.compile(r"'{2,}"), "'"),
+    (re.compile(r"\s+([,.])"), r"\1"),
+]
+_LINE_END = re.compile(r"[.!?:;»)]$")
+_LINE_START = re.compile(r"^(?!I'|l')[A-ZÉÈÀÂÎ«\"]")
+_WRAPPED = 70  # a line this long ended because the page did, not because the item did
+
+
+def clean_for_display(text: str) -> str:
+    """Undo frequent OCR misreadings in text shown to a reader (meaning unchanged)."""
+    text = " ".join(text.split())
+    for pattern, replacement in _OCR_FIXES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _logical_lines(paragraph: str) -> list[tuple[str, bool]]:
+    """Lines re-joined where the PDF layout wrapped them, each flagged when a list item."""
+    lines: list[tuple[str, bool]] = []
+    for line in paragraph.split("\n"):
+        line = line.strip()
+        if not line:
+            continue
+        previous, item = lines[-1] if lines else ("", False)
+        if line.startswith(BULLET):
+            lines.append((line[len(BULLET) :].strip(), True))
+        elif (
+            previous
+            and not _LINE_END.search(previous)
+            and (not _LINE_START.match(line) or len(previous) >= _WRAPPED)
+        ):
+            lines[-1] = (f"{previous} {line}", item)
+        else:
+            lines.append((line, False))
+    return lines
+
+
+@lru_cache(maxsize=4096)
+def _units(text: str) -> tuple[tuple[str, int | None], ...]:
+    """Each unit with the number of the bulleted list it belongs to, None outside lists.
+
+    A list runs over blank lines as long as the next line is another item.
+    """
+    units: list[tuple[str, int | None]] = []
+    runs = 0
+    run: int | None = None
+    for paragraph in re.split(r"\n\s*\n", text):
+        for line, item in _logical_lines(paragraph):
+            if item and run is None:
+                runs += 1
+                run = runs
+            elif not item:
+                run = None
+            for sentence in split_sentences(line):
+                while len(sentence) > _MAX_UNIT:
+                    cut = sentence.rfind(" ", 0, _MAX_UNIT)
+                    cut = cut if cut > 0 else _MAX_UNIT
+                    units.append((sentence[:cut], run))
+                    sentence = sentence[cut:].strip()
+                if sentence:
+                    units.append((sentence, run))
+    return tuple(units)
+
+
+def sentence_units(text: str) -> list[str]:
+    """Sentences of a passage: wrapped lines joined, list items and sentences apart."""
+    return [unit for unit, _ in _units(text)]
+
+
+def list_runs(text: str) -> list[int | None]:
+    """For each of `sentence_units(text)`, the bulleted list it is part of (None: none)."""
+    return [run for _, run in _units(text)]
