@@ -19,7 +19,7 @@ from assistant.conditions import (
 )
 from assistant.glossary import expand_query, query_concepts
 from assistant.lexical import Bm25Index, tokenize
-from assistant.query import Query
+from assistant.query import Query, asks_across_documents
 from assistant.retrieve import Hit
 from assistant.schemas import Citation
 from assistant.sentences import clean_for_display, list_runs, sentence_units
@@ -42,12 +42,6 @@ _WANTS_CONDITION = re.compile(
 )
 # A question about the asker's own collectivity ("une interco comme la nôtre") depends on it.
 _ABOUT_US = re.compile(r"\b(notre|nôtre|nos|nous|our|ours|we)\b", re.IGNORECASE)
-# Questions that ask what several documents say: answer wider, from several documents.
-_WANTS_BREADTH = re.compile(
-    r"(les documents|différents documents|plusieurs documents|le corpus|croise|synthèse|"
-    r"synthétise|panorama|état des lieux|selon les|across|the documents|overview)",
-    re.IGNORECASE,
-)
 # Questions whose answer is an enumeration.
 _WANTS_LIST = re.compile(
     r"\b(quels|quelles|lesquel\w*|sur quoi|que doit|what are|which|list)\b", re.IGNORECASE
@@ -179,10 +173,9 @@ class ExtractiveAnswerer:
             previous: set[int] = set()
             for position, unit in enumerate(sentence_units(hit.chunk.text)):
                 own = covered(_terms(unit)) | in_title
-                # The line before often names what this one is about (a law, a speaker);
-                # a short label line passes on what came before it ("Sur Mesure (ANSM)").
+                # The line before often names what this one is about (a law, a speaker).
                 score_own = (weight(own) + 0.5 * weight((previous | heading) - own)) / total
-                previous = own | (previous if len(unit) < _LABEL else set())
+                previous = own
                 score = 0.5 * score_own + 0.3 * passage_cover + 0.2 * prior - 0.005 * position
                 if wants_number and _DIGIT.search(unit):
                     score += 0.08
@@ -242,7 +235,7 @@ class ExtractiveAnswerer:
             if brief is not None:
                 return brief
 
-        chosen = self._select(candidates, hits, broad=bool(_WANTS_BREADTH.search(question)))
+        chosen = self._select(candidates, hits, broad=asks_across_documents(question))
         if _wants_condition(query) and not any(
             find_thresholds(self._in_context(hits[c.hit_index], c)) for c in chosen
         ):

@@ -18,6 +18,18 @@ _FOLLOW_UP = re.compile(
     re.IGNORECASE,
 )
 
+# Questions that ask what several documents say: answered wider, from several documents.
+_ACROSS_DOCUMENTS = re.compile(
+    r"(les documents|différents documents|plusieurs documents|le corpus|croise|synthèse|"
+    r"synthétise|panorama|état des lieux|selon les|across|the documents|overview)",
+    re.IGNORECASE,
+)
+
+
+def asks_across_documents(question: str) -> bool:
+    """True for a question about what several documents say (a synthesis)."""
+    return bool(_ACROSS_DOCUMENTS.search(question))
+
 
 @dataclass
 class Query:
