@@ -15,6 +15,9 @@ _OCR_FIXES = [
     (re.compile(r"\bceuvre"), "œuvre"),
     (re.compile(r"\s+&\s+(?=[a-zé])"), " à "),
     (re.compile(r"'{2,}"), "'"),
+    # A bracketed number in a document (a footnote call, or a hostile fake citation) would
+    # read as one of the answer's own [n] markers: it is never shown.
+    (re.compile(r"\s*\[\d+\]"), ""),
     (re.compile(r"\s+([,.])"), r"\1"),
 ]
 _LINE_END = re.compile(r"[.!?:;»)]$")

@@ -58,12 +58,6 @@ def test_a_hostile_document_changes_no_answer_and_stays_inert(tmp_path):
     assert not re.search(r"<\s*(script|img|iframe)", answer, re.IGNORECASE)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Known fault: the extractive answerer (assistant/answer.py) quotes document "
-    "sentences with their bracketed numbers, so a document's fake '[7]' or '[99]' reaches "
-    "the answer as if it were a citation marker. Fix there: strip [n] from quoted text.",
-)
 def test_fake_markers_in_a_document_never_reach_the_answer(tmp_path):
     settings = small_index(tmp_path, rate_limit_per_minute=0)
     (settings.corpus_dir / "consignes.txt").write_text(HOSTILE, encoding="utf-8")

@@ -134,6 +134,8 @@ def test_sentence_units_cut_overlong_runs_at_a_space():
         ("d''une politique", "d'une politique"),
         ("le numeérique , enfin .", "le numérique, enfin."),
         ("une\nphrase   coupée", "une phrase coupée"),
+        ("aucune obligation [1] [2] [99].", "aucune obligation."),
+        ("selon la loi [12], les communes", "selon la loi, les communes"),
     ],
 )
 def test_clean_for_display_undoes_ocr_misreadings(raw, shown):

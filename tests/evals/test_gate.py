@@ -1,7 +1,10 @@
 """CI gate: the assistant on the whole gold set must not fall below today's level.
 
 Thresholds are what the system reached when they were set, minus a margin; raise them
-as the assistant improves (see README, "Évaluation").
+as the assistant improves (see README, "Évaluation"). The margin covers at least two cases
+of each population: Chroma's approximate search can return a different passage for one or
+two questions from one process to the next, and the unanswerable cases are only 14, so one
+case moves abstention accuracy by 7 points.
 """
 
 import pytest
@@ -18,7 +21,7 @@ FLOORS = {
     "recall@5": 0.74,
     "mrr": 0.68,
     "citation_precision": 0.52,
-    "abstention_accuracy": 0.60,
+    "abstention_accuracy": 0.50,
     "crag": 0.30,
 }
 CEILINGS = {"hallucination_rate": 0.38, "false_refusal_rate": 0.08}
