@@ -19,7 +19,7 @@ from assistant.conditions import (
 )
 from assistant.glossary import expand_query, query_concepts
 from assistant.lexical import Bm25Index, tokenize
-from assistant.query import Query, asks_across_documents
+from assistant.query import Query, asks_across_documents, question_focus
 from assistant.retrieve import Hit
 from assistant.schemas import Citation
 from assistant.sentences import clean_for_display, list_runs, sentence_units
@@ -236,6 +236,13 @@ class ExtractiveAnswerer:
                 return brief
 
         chosen = self._select(candidates, hits, broad=asks_across_documents(question))
+        if not self._mentions_focus(query, chosen, hits) and not self._corrects(
+            query, chosen, hits
+        ):
+            # "Quelles décisions…" answered by lines that never speak of a decision is a
+            # near miss: the passages are about the topic, not about what was asked. A
+            # false premise the passages correct is still worth answering.
+            return Draft(abstention(query), abstained=True)
         if _wants_condition(query) and not any(
             find_thresholds(self._in_context(hits[c.hit_index], c)) for c in chosen
         ):
@@ -252,6 +259,40 @@ class ExtractiveAnswerer:
             if extra is not None:
                 chosen.append(extra)
         return self._compose(query, chosen, hits)
+
+    def _corrects(self, query: Query, chosen: list[_Candidate], hits: list[Hit]) -> bool:
+        """Whether the best sentence contradicts something the question asserts."""
+        best = chosen[0]
+        text = clean_for_display(self._in_context(hits[best.hit_index], best))
+        profile = profile_from(f"{query.question} {query.context}", query.profile)
+        return bool(contradicted(query.question, text, profile))
+
+    def _mentions_focus(self, query: Query, chosen: list[_Candidate], hits: list[Hit]) -> bool:
+        """Whether the quoted sentences (or their headings) name what the question asks for.
+
+        "Combien de collectivités…" needs a count of them ("600 collectivités"), not any
+        sentence mentioning collectivities.
+        """
+        focus = question_focus(query.question)
+        if focus is None:
+            return True
+        concept = {t for c in query_concepts(focus.word, query.language) for t in c}
+        concept |= {v for t in concept for v in self.lexical.variants(t)}
+        if not any(self.lexical.doc_freq.get(t) for t in concept) and query.language == "en":
+            return True  # an English word the glossary cannot translate: no way to judge
+        wants_list = bool(_WANTS_LIST.search(query.question))
+        for candidate in chosen:
+            hit = hits[candidate.hit_index]
+            quoted = self._in_context(hit, candidate, wants_list)
+            if focus.counted:
+                if any(_names(concept, tokenize(words)) for words in _COUNTED.findall(quoted)):
+                    return True
+                # "Ils sont 4 000…": the count's noun is the one the passage is about.
+                if _PRONOUN_COUNT.match(quoted) and _names(concept, _terms(hit.chunk.text)):
+                    return True
+            elif _names(concept, _terms(f"{quoted} {hit.chunk.metadata.get('heading', '')}")):
+                return True
+        return False
 
     def _select(
         self, candidates: list[_Candidate], hits: list[Hit], broad: bool
@@ -406,12 +447,32 @@ class ExtractiveAnswerer:
         return text
 
 
+# A figure and the words right after it: "600 collectivités", "4 000 conseillers numériques".
+_COUNTED = re.compile(r"\d+(?:[\s\u00a0\u202f.,]\d{3})*\s+((?:[^\W\d_][\w'’-]*\s*){1,4})")
+_PRONOUN_COUNT = re.compile(
+    r"^(?:ils?|elles?|ce|they|there)\s+(?:sont|étaient|seront|are|were)\s+(?:environ\s+|about\s+)?\d",
+    re.IGNORECASE,
+)
 _NEGATED = re.compile(r"\b(?:aucune?|pas\s+de|pas\s+d'|sans|no|without)\s*(\w+)", re.IGNORECASE)
 
 
 def _negated(text: str) -> set[str]:
     """Tokens of the words a sentence says there is none of ("aucune sanction")."""
     return set(tokenize(" ".join(_NEGATED.findall(text))))
+
+
+def _names(concept: set[str], tokens) -> bool:
+    """Whether the tokens name the concept; the stemmer leaves "conseiller" and "conseil"."""
+    return any(
+        t == c
+        or (
+            min(len(t), len(c)) >= 5
+            and abs(len(t) - len(c)) <= 3
+            and (t[: len(c)] == c or c[: len(t)] == t)
+        )
+        for t in tokens
+        for c in concept
+    )
 
 
 def _terms(text: str) -> set[str]:

@@ -81,6 +81,8 @@ ENGLISH: dict[str, str] = {
     "vote": "voter vote",
     "voted": "voté voter",
     "schemes": "dispositifs",
+    "members": "membres",
+    "member": "membre",
 }
 
 

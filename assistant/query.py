@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from assistant.glossary import expand_query
 from assistant.language import detect_language
@@ -67,3 +68,51 @@ def build_query(
     previous = [m.content for m in history if m.role == "user"]
     context = previous[-1] if previous and is_follow_up(question) else ""
     return Query(question, detect_language(question), context, profile, brief)
+
+
+# What a question asks for: the noun after "quel(le)s", "combien de", "how many", "which".
+_FOCUS = re.compile(
+    r"\b(?:quel(?:le)?s?\s+(?:(?:est|sont|étaient|était|seront|sera)\s+(?:(?:les|la|le)\s+|l'))?"
+    r"|(?P<count>combien\s+(?:de|d')\s*|how\s+many\s+)|(?:what|which)\s+)"
+    r"(?:(?:principa\w+|grand\w*|autres?|nouve\w+|premi\w+|dernie\w+|seul\w*|main|other)\s+)?"
+    r"(?P<word>[^\W\d_][\w-]*)",
+    re.IGNORECASE,
+)
+# Nouns naming the kind of value asked for rather than a topic: the answer gives the value
+# ("GIP Recia", "12 %", "le 9 décembre"), seldom the word itself.
+_VALUE_NOUNS = {
+    "part", "parts", "proportion", "pourcentage", "taux", "montant", "montants", "nombre",
+    "date", "dates", "année", "années", "an", "ans", "jour", "jours", "heure", "heures",
+    "moment", "période", "délai", "délais", "échéance", "seuil", "seuils", "durée",
+    "fréquence", "âge", "fonction", "fonctions", "rôle", "rôles", "organisme", "organismes",
+    "structure", "structures", "association", "associations", "entité", "entités", "outil",
+    "outils", "personne", "personnes", "chose", "choses", "type", "types", "sorte", "sortes",
+    "genre", "forme", "formes", "catégorie", "catégories", "nom", "noms", "lieu", "endroit",
+    "façon", "manière", "moyen", "moyens", "place", "niveau", "étape", "étapes", "taille",
+    "différence", "différences", "état", "size", "difference", "state",
+    "share", "percentage", "rate", "amount", "number", "year", "years",
+    "day", "days", "time", "deadline", "threshold", "kind", "kinds", "role",
+    "body", "organisation", "organization", "tool", "tools", "people", "person", "persons",
+    "way", "ways", "step", "steps", "level", "name", "one", "ones",
+}  # fmt: skip
+
+
+class Focus(NamedTuple):
+    """What a question asks for: a noun, and whether it asks how many of them."""
+
+    word: str
+    counted: bool  # "combien de décisions" wants "N décisions", not just "décisions"
+
+
+def question_focus(question: str) -> Focus | None:
+    """The topic noun a question asks about ("décisions" in "Quelles décisions…"), if any.
+
+    None when the question names no such noun, or only the kind of value it wants.
+    """
+    match = _FOCUS.search(question)
+    if match is None:
+        return None
+    word = match.group("word")
+    if word.casefold() in _VALUE_NOUNS or len(word) < 3:
+        return None
+    return Focus(word, bool(match.group("count")))

@@ -301,3 +301,33 @@ def test_a_period_the_passage_contradicts_is_corrected_first(answerer):
 
     assert draft.answer.startswith("Attention : les documents ne disent pas 1 an")
     assert "3 ans" in draft.answer
+
+
+def test_abstains_when_the_quotes_never_name_what_is_asked_for(answerer):
+    query = build_query(
+        "Quelles décisions ont été prises sur la stratégie numérique responsable ?", []
+    )
+
+    draft = answerer.answer(query, _hits("sobriety", "reen", dense=0.9))
+
+    assert draft.abstained
+
+
+def test_answers_when_the_quotes_name_what_is_asked_for(answerer):
+    query = build_query("Quels objectifs porte la stratégie numérique responsable ?", [])
+
+    draft = answerer.answer(query, _hits("sobriety", "reen", dense=0.9))
+
+    assert not draft.abstained
+    assert "achat public" in draft.answer
+
+
+def test_a_count_of_something_else_does_not_answer_how_many(answerer):
+    # "50 000 habitants" counts inhabitants, not intercommunalities.
+    query = build_query(
+        "Combien d'intercommunalités doivent élaborer une stratégie numérique responsable ?", []
+    )
+
+    draft = answerer.answer(query, _hits("reen", "sobriety", dense=0.9))
+
+    assert draft.abstained
