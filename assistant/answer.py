@@ -290,7 +290,7 @@ class ExtractiveAnswerer:
                 # "Ils sont 4 000…": the count's noun is the one the passage is about.
                 if _PRONOUN_COUNT.match(quoted) and _names(concept, _terms(hit.chunk.text)):
                     return True
-            elif _names(concept, _terms(f"{quoted} {hit.chunk.metadata.get('heading', '')}")):
+            elif _names(concept, _terms(f"{quoted} {_labels(hit)}")):
                 return True
         return False
 
@@ -448,7 +448,16 @@ class ExtractiveAnswerer:
 
 
 # A figure and the words right after it: "600 collectivités", "4 000 conseillers numériques".
-_COUNTED = re.compile(r"\d+(?:[\s\u00a0\u202f.,]\d{3})*\s+((?:[^\W\d_][\w'’-]*\s*){1,4})")
+_NUMBER_WORDS = (
+    r"(?:un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze|"
+    r"quinze|seize|vingt|trente|quarante|cinquante|soixante|cent|mille|two|three|four|five|"
+    r"six|seven|eight|nine|ten|twenty|thirty|forty|fifty|hundred|thousand)"
+)
+_COUNTED = re.compile(
+    rf"(?:\d+(?:[\s\u00a0\u202f.,]\d{{3}})*|\b{_NUMBER_WORDS}(?:[-\s]{_NUMBER_WORDS})*)\s+"
+    r"((?:[^\W\d_][\w'’-]*\s*){1,4})",
+    re.IGNORECASE,
+)
 _PRONOUN_COUNT = re.compile(
     r"^(?:ils?|elles?|ce|they|there)\s+(?:sont|étaient|seront|are|were)\s+(?:environ\s+|about\s+)?\d",
     re.IGNORECASE,
@@ -459,6 +468,12 @@ _NEGATED = re.compile(r"\b(?:aucune?|pas\s+de|pas\s+d'|sans|no|without)\s*(\w+)"
 def _negated(text: str) -> set[str]:
     """Tokens of the words a sentence says there is none of ("aucune sanction")."""
     return set(tokenize(" ".join(_NEGATED.findall(text))))
+
+
+def _labels(hit: Hit) -> str:
+    """The document title and section heading a passage sits under."""
+    meta = hit.chunk.metadata
+    return f"{meta.get('title', '')} {meta.get('heading', '')}"
 
 
 def _names(concept: set[str], tokens) -> bool:

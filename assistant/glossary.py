@@ -86,6 +86,23 @@ ENGLISH: dict[str, str] = {
 }
 
 
+# Words a question and a passage use for one thing; each group forms one concept.
+SYNONYMS: list[tuple[str, ...]] = [
+    ("sollicité", "invité", "invitation", "interrogé", "contacté"),
+    ("répondant", "réponse"),
+]
+
+
+def _synonyms(token: str) -> frozenset[str]:
+    for group in SYNONYMS:
+        # Every inflection: the stemmer cuts "sollicité" and "sollicitées" differently.
+        forms = [f"{word}{end}" for word in group for end in ("", "s", "e", "es")]
+        tokens = frozenset(t for form in forms for t in tokenize(form))
+        if token in tokens:
+            return tokens
+    return frozenset([token])
+
+
 def _pattern(words: dict[str, str]) -> re.Pattern:
     keys = sorted(words, key=len, reverse=True)
     return re.compile(r"\b(" + "|".join(re.escape(k) for k in keys) + r")\b", re.IGNORECASE)
@@ -123,5 +140,7 @@ def query_concepts(question: str, language: str = "fr") -> list[frozenset[str]]:
             grouped |= concept
     for token in dict.fromkeys(tokenize(question)):
         if token not in grouped:
-            concepts.append(frozenset([token]))
+            concept = _synonyms(token)
+            concepts.append(concept)
+            grouped |= concept
     return concepts

@@ -41,6 +41,7 @@ class Query:
     context: str = ""  # the topic carried over from earlier turns, "" for a standalone question
     profile: Profile | None = None
     brief: bool = False  # facilitator brief: statements grouped by speaker
+    recalled: str = ""  # the start of the previous answer: what "it", "the next one" refer to
 
     @property
     def text(self) -> str:
@@ -53,7 +54,8 @@ class Query:
         question = expand_query(self.question, self.language)
         if not self.context:
             return question
-        return f"{question} {question} {expand_query(self.context, self.language)}"
+        context = expand_query(f"{self.context} {self.recalled}", self.language)
+        return f"{question} {question} {context}"
 
 
 def is_follow_up(question: str) -> bool:
@@ -66,8 +68,26 @@ def build_query(
 ) -> Query:
     """The query for a question asked after `history`."""
     previous = [m.content for m in history if m.role == "user"]
-    context = previous[-1] if previous and is_follow_up(question) else ""
-    return Query(question, detect_language(question), context, profile, brief)
+    if not previous or not is_follow_up(question):
+        return Query(question, detect_language(question), "", profile, brief)
+    answers = [m.content for m in history if m.role == "assistant"]
+    recalled = _gist(answers[-1]) if answers and history[-1].role == "assistant" else ""
+    return Query(question, detect_language(question), previous[-1], profile, brief, recalled)
+
+
+_MARKER = re.compile(r"\[\d+\]")
+_LEAD_IN = re.compile(r"^(?:d'après les documents|according to the documents[^:]*)\s*:", re.I)
+_REFUSAL = re.compile(r"^(?:le corpus ne permet pas|the corpus does not answer)", re.I)
+_GIST_WORDS = 40
+
+
+def _gist(answer: str) -> str:
+    """The first words of an earlier answer, without markers; nothing for a refusal."""
+    text = " ".join(_MARKER.sub(" ", answer).split())
+    if _REFUSAL.match(text):
+        return ""
+    text = _LEAD_IN.sub("", text).strip(" -")
+    return " ".join(text.split()[:_GIST_WORDS])
 
 
 # What a question asks for: the noun after "quel(le)s", "combien de", "how many", "which".

@@ -331,3 +331,17 @@ def test_a_count_of_something_else_does_not_answer_how_many(answerer):
     draft = answerer.answer(query, _hits("reen", "sobriety", dense=0.9))
 
     assert draft.abstained
+
+
+def test_a_count_spelled_out_in_words_answers_how_many():
+    ids = ["velo"]
+    text = "Le plan vélo prévoit quarante-deux kilomètres de pistes cyclables d'ici 2027."
+    answerer = ExtractiveAnswerer(Bm25Index.build(ids, [text]))
+    hit = Hit(StoredChunk("velo", text, {"doc_id": "d", "title": "Plan vélo"}), 1.0, 0.9)
+
+    draft = answerer.answer(
+        build_query("Combien de kilomètres de pistes prévoit le plan ?", []), [hit]
+    )
+
+    assert not draft.abstained
+    assert "quarante-deux kilomètres" in draft.answer
