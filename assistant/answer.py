@@ -17,9 +17,10 @@ from assistant.conditions import (
     verdict,
     without_population,
 )
-from assistant.glossary import expand_query, query_concepts
+from assistant.focus import mentions_focus, terms
+from assistant.glossary import query_concepts
 from assistant.lexical import Bm25Index, tokenize
-from assistant.query import Query, asks_across_documents, question_focus
+from assistant.query import Query, asks_across_documents
 from assistant.retrieve import Hit
 from assistant.schemas import Citation
 from assistant.sentences import clean_for_display, list_runs, sentence_units
@@ -164,15 +165,15 @@ class ExtractiveAnswerer:
         for index, hit in enumerate(hits):
             meta = hit.chunk.metadata
             # Words naming the document ("the CNAM study") hold for all its sentences alike.
-            in_title = covered(_terms(meta.get("title", "")))
+            in_title = covered(terms(meta.get("title", "")))
             # A section heading ("Missions du DPO") names what the lines below it are about.
-            heading = covered(_terms(meta.get("heading", "")))
-            passage = covered(_terms(hit.chunk.text)) | heading
+            heading = covered(terms(meta.get("heading", "")))
+            passage = covered(terms(hit.chunk.text)) | heading
             passage_cover = weight(passage | in_title) / total
             prior = hit.score / best_fused
             previous: set[int] = set()
             for position, unit in enumerate(sentence_units(hit.chunk.text)):
-                own = covered(_terms(unit)) | in_title
+                own = covered(terms(unit)) | in_title
                 # The line before often names what this one is about (a law, a speaker).
                 score_own = (weight(own) + 0.5 * weight((previous | heading) - own)) / total
                 previous = own
@@ -235,10 +236,17 @@ class ExtractiveAnswerer:
             if brief is not None:
                 return brief
 
-        chosen = self._select(candidates, hits, broad=asks_across_documents(question))
-        if not self._mentions_focus(query, chosen, hits) and not self._corrects(
-            query, chosen, hits
-        ):
+        chosen = self._select(
+            candidates, hits, broad=asks_across_documents(question) or bool(query.documents)
+        )
+        chosen += self._from_each(query.documents, candidates, chosen, hits)
+        wants_list = bool(_WANTS_LIST.search(question))
+        quotes = [
+            (self._in_context(hits[c.hit_index], c, wants_list), hits[c.hit_index]) for c in chosen
+        ]
+        if not mentions_focus(
+            question, query.language, quotes, self.lexical
+        ) and not self._corrects(query, chosen, hits):
             # "Quelles décisions…" answered by lines that never speak of a decision is a
             # near miss: the passages are about the topic, not about what was asked. A
             # false premise the passages correct is still worth answering.
@@ -266,33 +274,6 @@ class ExtractiveAnswerer:
         text = clean_for_display(self._in_context(hits[best.hit_index], best))
         profile = profile_from(f"{query.question} {query.context}", query.profile)
         return bool(contradicted(query.question, text, profile))
-
-    def _mentions_focus(self, query: Query, chosen: list[_Candidate], hits: list[Hit]) -> bool:
-        """Whether the quoted sentences (or their headings) name what the question asks for.
-
-        "Combien de collectivités…" needs a count of them ("600 collectivités"), not any
-        sentence mentioning collectivities.
-        """
-        focus = question_focus(query.question)
-        if focus is None:
-            return True
-        concept = {t for c in query_concepts(focus.word, query.language) for t in c}
-        concept |= {v for t in concept for v in self.lexical.variants(t)}
-        if not any(self.lexical.doc_freq.get(t) for t in concept) and query.language == "en":
-            return True  # an English word the glossary cannot translate: no way to judge
-        wants_list = bool(_WANTS_LIST.search(query.question))
-        for candidate in chosen:
-            hit = hits[candidate.hit_index]
-            quoted = self._in_context(hit, candidate, wants_list)
-            if focus.counted:
-                if any(_names(concept, tokenize(words)) for words in _COUNTED.findall(quoted)):
-                    return True
-                # "Ils sont 4 000…": the count's noun is the one the passage is about.
-                if _PRONOUN_COUNT.match(quoted) and _names(concept, _terms(hit.chunk.text)):
-                    return True
-            elif _names(concept, _terms(f"{quoted} {_labels(hit)}")):
-                return True
-        return False
 
     def _select(
         self, candidates: list[_Candidate], hits: list[Hit], broad: bool
@@ -322,6 +303,25 @@ class ExtractiveAnswerer:
             covered |= candidate.terms
             documents[document] = documents.get(document, 0) + 1
         return chosen
+
+    def _from_each(
+        self,
+        documents: tuple[str, ...],
+        candidates: list[_Candidate],
+        chosen: list[_Candidate],
+        hits: list[Hit],
+    ) -> list[_Candidate]:
+        """The best sentence of each named document the chosen ones leave out."""
+        quoted = {self._document(hits, c) for c in chosen}
+        floor = _EACH_FLOOR * candidates[0].score
+        extra: list[_Candidate] = []
+        for document in documents:
+            if document in quoted:
+                continue
+            best = next((c for c in candidates if self._document(hits, c) == document), None)
+            if best is not None and best.score >= floor:
+                extra.append(best)
+        return extra
 
     def _compose(self, query: Query, chosen: list[_Candidate], hits: list[Hit]) -> Draft:
         """Number the cited passages, write the verdict or correction, then the quotes."""
@@ -447,21 +447,6 @@ class ExtractiveAnswerer:
         return text
 
 
-# A figure and the words right after it: "600 collectivités", "4 000 conseillers numériques".
-_NUMBER_WORDS = (
-    r"(?:un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze|"
-    r"quinze|seize|vingt|trente|quarante|cinquante|soixante|cent|mille|two|three|four|five|"
-    r"six|seven|eight|nine|ten|twenty|thirty|forty|fifty|hundred|thousand)"
-)
-_COUNTED = re.compile(
-    rf"(?:\d+(?:[\s\u00a0\u202f.,]\d{{3}})*|\b{_NUMBER_WORDS}(?:[-\s]{_NUMBER_WORDS})*)\s+"
-    r"((?:[^\W\d_][\w'’-]*\s*){1,4})",
-    re.IGNORECASE,
-)
-_PRONOUN_COUNT = re.compile(
-    r"^(?:ils?|elles?|ce|they|there)\s+(?:sont|étaient|seront|are|were)\s+(?:environ\s+|about\s+)?\d",
-    re.IGNORECASE,
-)
 _NEGATED = re.compile(r"\b(?:aucune?|pas\s+de|pas\s+d'|sans|no|without)\s*(\w+)", re.IGNORECASE)
 
 
@@ -470,31 +455,7 @@ def _negated(text: str) -> set[str]:
     return set(tokenize(" ".join(_NEGATED.findall(text))))
 
 
-def _labels(hit: Hit) -> str:
-    """The document title and section heading a passage sits under."""
-    meta = hit.chunk.metadata
-    return f"{meta.get('title', '')} {meta.get('heading', '')}"
-
-
-def _names(concept: set[str], tokens) -> bool:
-    """Whether the tokens name the concept; the stemmer leaves "conseiller" and "conseil"."""
-    return any(
-        t == c
-        or (
-            min(len(t), len(c)) >= 5
-            and abs(len(t) - len(c)) <= 3
-            and (t[: len(c)] == c or c[: len(t)] == t)
-        )
-        for t in tokens
-        for c in concept
-    )
-
-
-def _terms(text: str) -> set[str]:
-    """A passage's tokens, with what its acronyms stand for ("DPO": délégué…)."""
-    return set(tokenize(expand_query(text)))
-
-
+_EACH_FLOOR = 0.3  # share of the best score a named document's sentence needs to be quoted
 _LABEL = 40  # characters: a line this short is a label, not a statement
 _LIST_BUDGET = 700  # characters of a quoted list
 

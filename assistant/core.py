@@ -14,7 +14,7 @@ from assistant.brief import named_speakers
 from assistant.embeddings import build_embeddings, embedder_name
 from assistant.errors import ConfigurationError, IndexMissingError, InvalidQuestionError
 from assistant.lexical import Bm25Index
-from assistant.query import Query, build_query
+from assistant.query import Query, asks_to_compare, build_query
 from assistant.retrieve import (
     CrossEncoderReranker,
     Hit,
@@ -24,6 +24,7 @@ from assistant.retrieve import (
 )
 from assistant.schemas import AskResponse, Filters, Message, Profile
 from assistant.settings import Settings
+from assistant.sources import named_documents, without_names
 
 log = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -48,6 +49,9 @@ class StreamingAnswerer(Protocol):
         """Text pieces as they come, then the finished `Draft`."""
         ...
 
+
+# Passages taken from each document a comparing question names, before the others.
+PER_DOCUMENT = 2
 
 # Pieces of a streamed answer: a line, or a sentence of a long line.
 _STREAM_PIECE = re.compile(r"[^\n]*?(?:[.!?;:](?=\s)|\n|$)\s*")
@@ -119,6 +123,9 @@ class Assistant:
         if isinstance(profile, dict):
             profile = Profile(**profile)
         query = build_query(question, history, profile, brief)
+        if asks_to_compare(question) and not (filters and filters.document_id):
+            named = named_documents(question, self.retriever.catalog(), self.retriever.lexical)
+            query.documents = tuple(named) if len(named) >= 2 else ()
         speakers = self.retriever.speakers() if brief else []
         if speakers and not (filters and filters.speaker):
             filters = (filters or Filters()).model_copy(update={"speaker": speakers})
@@ -213,7 +220,40 @@ class Assistant:
             )
             if hits:
                 return hits
+        if query.documents:
+            return self._retrieve_each(query, filters)
         return self.retriever.retrieve(query.text, self.top_k, filters, lexical_query=query.lexical)
+
+    def _retrieve_each(self, query: Query, filters: Filters | None) -> list[Hit]:
+        """Passages for a question comparing the documents it names: the best of each first.
+
+        Each named document is searched on its own, so that one whose wording is further
+        from the question's still brings its passages; its best ones come in turn, then
+        the passages of the search over the whole corpus.
+        """
+        vector = self.retriever.store.embeddings.embed_query(query.text)
+        overall = self.retriever.retrieve(
+            query.text, self.top_k, filters, lexical_query=query.lexical, vector=vector
+        )
+        rank = {h.chunk.metadata.get("doc_id"): i for i, h in reversed(list(enumerate(overall)))}
+        documents = sorted(query.documents, key=lambda d: rank.get(d, len(overall)))
+        # Inside one document the words naming it tell nothing: look for the topic alone.
+        named = {d: m for d, m in self.retriever.catalog().items() if d in documents}
+        topic = Query(without_names(query.question, named), query.language, query.context)
+        topic_vector = self.retriever.store.embeddings.embed_query(topic.text)
+        each = []
+        for document in documents:
+            only = (filters or Filters()).model_copy(update={"document_id": [document]})
+            each.append(
+                self.retriever.retrieve(
+                    topic.text, PER_DOCUMENT, only, lexical_query=topic.lexical, vector=topic_vector
+                )
+            )
+        turns = [hits[i] for i in range(PER_DOCUMENT) for hits in each if i < len(hits)]
+        merged: dict[str, Hit] = {}
+        for hit in [*turns, *overall]:
+            merged.setdefault(hit.chunk.id, hit)
+        return list(merged.values())[: self.top_k]
 
     def health(self) -> dict:
         """Counts and components, for `/api/health`."""

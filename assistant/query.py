@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from assistant.glossary import expand_query
 from assistant.language import detect_language
@@ -27,6 +26,19 @@ _ACROSS_DOCUMENTS = re.compile(
 )
 
 
+# Questions that set sources side by side: "entre l'étude de 2017 et le Flash", "compare".
+_COMPARES = re.compile(
+    r"\b(?:entre\b.+\bet\b|compar\w*|différences?|versus|vs\b|par rapport (?:à|au|aux)|"
+    r"between\b.+\band\b|both)",
+    re.IGNORECASE,
+)
+
+
+def asks_to_compare(question: str) -> bool:
+    """True for a question that compares sources or asks what several of them say."""
+    return bool(_COMPARES.search(question)) or asks_across_documents(question)
+
+
 def asks_across_documents(question: str) -> bool:
     """True for a question about what several documents say (a synthesis)."""
     return bool(_ACROSS_DOCUMENTS.search(question))
@@ -42,6 +54,7 @@ class Query:
     profile: Profile | None = None
     brief: bool = False  # facilitator brief: statements grouped by speaker
     recalled: str = ""  # the start of the previous answer: what "it", "the next one" refer to
+    documents: tuple[str, ...] = ()  # the documents a comparing question names, to quote each
 
     @property
     def text(self) -> str:
@@ -88,51 +101,3 @@ def _gist(answer: str) -> str:
         return ""
     text = _LEAD_IN.sub("", text).strip(" -")
     return " ".join(text.split()[:_GIST_WORDS])
-
-
-# What a question asks for: the noun after "quel(le)s", "combien de", "how many", "which".
-_FOCUS = re.compile(
-    r"\b(?:quel(?:le)?s?\s+(?:(?:est|sont|étaient|était|seront|sera)\s+(?:(?:les|la|le)\s+|l'))?"
-    r"|(?P<count>combien\s+(?:de|d')\s*|how\s+many\s+)|(?:what|which)\s+)"
-    r"(?:(?:principa\w+|grand\w*|autres?|nouve\w+|premi\w+|dernie\w+|seul\w*|main|other)\s+)?"
-    r"(?P<word>[^\W\d_][\w-]*)",
-    re.IGNORECASE,
-)
-# Nouns naming the kind of value asked for rather than a topic: the answer gives the value
-# ("GIP Recia", "12 %", "le 9 décembre"), seldom the word itself.
-_VALUE_NOUNS = {
-    "part", "parts", "proportion", "pourcentage", "taux", "montant", "montants", "nombre",
-    "date", "dates", "année", "années", "an", "ans", "jour", "jours", "heure", "heures",
-    "moment", "période", "délai", "délais", "échéance", "seuil", "seuils", "durée",
-    "fréquence", "âge", "fonction", "fonctions", "rôle", "rôles", "organisme", "organismes",
-    "structure", "structures", "association", "associations", "entité", "entités", "outil",
-    "outils", "personne", "personnes", "chose", "choses", "type", "types", "sorte", "sortes",
-    "genre", "forme", "formes", "catégorie", "catégories", "nom", "noms", "lieu", "endroit",
-    "façon", "manière", "moyen", "moyens", "place", "niveau", "étape", "étapes", "taille",
-    "différence", "différences", "état", "size", "difference", "state",
-    "share", "percentage", "rate", "amount", "number", "year", "years",
-    "day", "days", "time", "deadline", "threshold", "kind", "kinds", "role",
-    "body", "organisation", "organization", "tool", "tools", "people", "person", "persons",
-    "way", "ways", "step", "steps", "level", "name", "one", "ones",
-}  # fmt: skip
-
-
-class Focus(NamedTuple):
-    """What a question asks for: a noun, and whether it asks how many of them."""
-
-    word: str
-    counted: bool  # "combien de décisions" wants "N décisions", not just "décisions"
-
-
-def question_focus(question: str) -> Focus | None:
-    """The topic noun a question asks about ("décisions" in "Quelles décisions…"), if any.
-
-    None when the question names no such noun, or only the kind of value it wants.
-    """
-    match = _FOCUS.search(question)
-    if match is None:
-        return None
-    word = match.group("word")
-    if word.casefold() in _VALUE_NOUNS or len(word) < 3:
-        return None
-    return Focus(word, bool(match.group("count")))

@@ -128,10 +128,12 @@ class HybridRetriever:
         k: int,
         filters: Filters | None = None,
         lexical_query: str | None = None,
+        vector: list[float] | None = None,
     ) -> list[Hit]:
         """The k best passages for a (standalone) question.
 
-        `lexical_query` lets BM25 see the question with its acronyms expanded.
+        `lexical_query` lets BM25 see the question with its acronyms expanded; `vector` is
+        the question's embedding when the caller already has it.
         """
         allowed = self._allowed(filters)
         if allowed is not None and not allowed:
@@ -140,7 +142,8 @@ class HybridRetriever:
         if allowed is not None:
             docs = sorted({self._metadata[i]["doc_id"] for i in allowed})
             where = {"doc_id": {"$in": docs}}
-        vector = self.store.embeddings.embed_query(question)
+        if vector is None:
+            vector = self.store.embeddings.embed_query(question)
         dense = self.store.search(vector, self.candidates, where)
         if allowed is not None:
             dense = [(i, s) for i, s in dense if i in allowed]
@@ -166,6 +169,13 @@ class HybridRetriever:
         for meta in self._metadata.values():
             names.update(s for s in str(meta.get("speakers", "")).split("; ") if s)
         return sorted(names)
+
+    def catalog(self) -> dict[str, dict]:
+        """Each indexed document's metadata (title, kind, date, publisher), by id."""
+        documents: dict[str, dict] = {}
+        for meta in self._metadata.values():
+            documents.setdefault(meta.get("doc_id", ""), meta)
+        return documents
 
     def document_ids(self) -> list[str]:
         """Identifiers of the indexed documents."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from ingest.clean import BULLET, clean_text, strip_bullet
 from ingest.load import SourceDocument
 
-CHUNKER_VERSION = "10"  # bump when cleaning or chunking changes: forces a re-index
+CHUNKER_VERSION = "11"  # bump when cleaning or chunking changes: forces a re-index
 
 _MD_HEADING = re.compile(r"^#{1,6}\s+(.+)$")
 _PART_MARKER = re.compile(r"^#\s?\d{1,2}$")
@@ -20,6 +20,8 @@ _SPEAKER = re.compile(
     r"(?:\s+(?:le|la|de|du|des|Le|La|De)?\s*[A-ZÉÈ][\wéèëïç'-]+){1,3})"
     r"\s*(?:\((?P<org>[^()]{2,80})\))?\s*:\s*\S"
 )
+# A short label that announces what follows: "Etape 7:", "Objectifs :" (not a bullet item).
+_TRAILING_LABEL = re.compile(rf"^(?!{re.escape(BULLET)})[^:\n]{{1,40}}:\s*$")
 _BLOCK_JOIN = "\n\n"  # between the paragraphs of a chunk
 _SENTENCE_END = re.compile(r"(?<=[.!?…»])\s+(?=[«A-ZÉÈÀÂÎ0-9\"(])")
 
@@ -160,8 +162,10 @@ def chunk_document(document: SourceDocument, size: int = 900, overlap: int = 120
     chunks: list[Chunk] = []
     heading = ""
     slides = document.kind == "slides"
-    for number, page in enumerate(document.pages, start=1):
-        cleaned = clean_text(page)
+    pages = [clean_text(page) for page in document.pages]
+    if slides:
+        pages = carry_trailing_labels(pages)
+    for number, cleaned in enumerate(pages, start=1):
         if not cleaned:
             continue
         if slides:
@@ -209,6 +213,23 @@ def chunk_document(document: SourceDocument, size: int = 900, overlap: int = 120
         chunk.ordinal_salt = seen.get(key, 0)
         seen[key] = chunk.ordinal_salt + 1
     return chunks
+
+
+def carry_trailing_labels(pages: list[str]) -> list[str]:
+    """Slides whose last line is a label ("Etape 7:") hand it to the next slide.
+
+    A deck often puts a step's label at the foot of one slide and its content at the top
+    of the next; the label means nothing without the content, so the two become one line.
+    """
+    pages = list(pages)
+    for number in range(len(pages) - 1):
+        lines = pages[number].rstrip().split("\n")
+        following = pages[number + 1].lstrip()
+        if not following or not _TRAILING_LABEL.match(lines[-1]):
+            continue
+        pages[number] = "\n".join(lines[:-1]).rstrip()
+        pages[number + 1] = f"{lines[-1].strip()} {strip_bullet(following)}"
+    return pages
 
 
 def _opens_list(block: _Block) -> bool:

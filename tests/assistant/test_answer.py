@@ -345,3 +345,14 @@ def test_a_count_spelled_out_in_words_answers_how_many():
 
     assert not draft.abstained
     assert "quarante-deux kilomètres" in draft.answer
+
+
+def test_each_document_a_comparing_question_names_is_quoted(answerer):
+    query = build_query("Entre le diaporama et le compte-rendu, que dit-on du RGAA ?", [])
+    query.documents = ("doc-rgaa", "doc-budget")
+
+    draft = answerer.answer(query, _hits("rgaa", "budget", dense=0.9))
+
+    assert not draft.abstained
+    assert "30 %" in draft.answer  # the weaker document's best sentence is quoted too
+    assert {c.document_id for c in draft.citations} == {"doc-rgaa", "doc-budget"}

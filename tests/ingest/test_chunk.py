@@ -6,7 +6,7 @@ import pytest
 from helpers import MEETING_REPORT, SLIDES, STUDY
 
 from assistant.settings import PROJECT_ROOT
-from ingest.chunk import chunk_document, locator, split_sentences
+from ingest.chunk import carry_trailing_labels, chunk_document, locator, split_sentences
 from ingest.load import SourceDocument, load_corpus, load_document
 
 # The grouping of paragraphs may overshoot by a separator or two; more is a bug.
@@ -264,3 +264,37 @@ def test_a_long_list_cut_in_pieces_keeps_one_item_per_line():
     assert len(chunks) > 1
     for chunk in chunks:
         assert all(line.startswith("• Action") for line in chunk.text.split("\n"))
+
+
+def test_a_label_at_the_foot_of_a_slide_joins_the_content_on_the_next():
+    document = _document(
+        [
+            "Décliner et mettre en œuvre\nEtape 6:\nTraduire l'ambition en feuille de route\n"
+            "Etape 7:",
+            "Faire voter la feuille de route\nEtape 8:",
+            "Décliner la stratégie en un plan d'action",
+        ],
+        kind="slides",
+    )
+
+    chunks = chunk_document(document)
+    texts = [f"{c.heading} {c.text}" for c in chunks]
+
+    assert any("Etape 7: Faire voter la feuille de route" in t for t in texts)
+    assert any("Etape 8: Décliner la stratégie" in t for t in texts)
+    assert not any(t.rstrip().endswith("Etape 7:") for t in texts)
+    assert [c.segment for c in chunks if "Faire voter" in c.text or "Faire voter" in c.heading] == [
+        2
+    ]
+
+
+def test_a_colon_ending_statement_or_bullet_stays_on_its_slide():
+    pages = [
+        "Titre\nLes intercommunalités qui comptent plus de 50 000 habitants doivent :",
+        "Suite",
+    ]
+    bullets = ["Titre\n• Objectifs :", "Suite"]
+
+    assert carry_trailing_labels(pages) == pages  # a long sentence is not a label
+    assert carry_trailing_labels(bullets) == bullets
+    assert carry_trailing_labels(["Titre\nEtape 1:", ""]) == ["Titre\nEtape 1:", ""]

@@ -1,0 +1,86 @@
+"""The noun a question asks about, and whether quoted sentences name it."""
+
+import pytest
+
+from assistant.focus import mentions_focus, question_focus
+from assistant.lexical import Bm25Index
+from assistant.retrieve import Hit
+from assistant.store import StoredChunk
+
+
+@pytest.mark.parametrize(
+    ("question", "word", "counted"),
+    [
+        ("Quelles décisions ont été prises lors de la réunion ?", "décisions", False),
+        ("Quelles sont les missions du DPO ?", "missions", False),
+        ("Sur quels critères repose le baromètre ?", "critères", False),
+        ("Quelles principales difficultés ressortent ?", "difficultés", False),
+        ("Combien de conseillers numériques y a-t-il ?", "conseillers", True),
+        ("À partir de combien d'habitants une commune est-elle concernée ?", "habitants", True),
+        ("How many members sit on the commission?", "members", True),
+    ],
+)
+def test_question_focus_finds_the_noun_asked_about(question, word, counted):
+    focus = question_focus(question)
+
+    assert focus is not None
+    assert (focus.word, focus.counted) == (word, counted)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Quelle part des collectivités a un DPO ?",  # the answer is a value, not "part"
+        "Quel organisme joue le rôle de DPO ?",
+        "Combien de personnes ont été sollicitées ?",
+        "Depuis quand la loi s'applique-t-elle ?",  # no noun asked about
+        "What share of people are affected?",
+    ],
+)
+def test_question_focus_ignores_value_nouns_and_open_questions(question):
+    assert question_focus(question) is None
+
+
+def _quote(text: str, heading: str = "") -> tuple[str, Hit]:
+    meta = {"doc_id": "d", "title": "Rapport", "heading": heading}
+    return text, Hit(StoredChunk("c", text, meta), 1.0, 0.9)
+
+
+LEXICAL = Bm25Index.build(
+    ["a", "b"],
+    [
+        "Le conseil a pris trois décisions sur le budget.",
+        "600 collectivités publient leurs données ; 50 000 habitants au moins.",
+    ],
+)
+
+
+def test_a_quote_naming_the_focus_noun_mentions_it():
+    quotes = [_quote("Le conseil a pris trois décisions sur le budget.")]
+
+    assert mentions_focus("Quelles décisions le conseil a-t-il prises ?", "fr", quotes, LEXICAL)
+
+
+def test_a_quote_about_the_topic_only_does_not_mention_the_focus():
+    quotes = [_quote("Le budget du numérique augmente chaque année.")]
+
+    assert not mentions_focus("Quelles décisions le conseil a-t-il prises ?", "fr", quotes, LEXICAL)
+
+
+def test_the_heading_of_the_quoted_passage_counts():
+    quotes = [_quote("Informer et conseiller le conseil.", heading="Les décisions")]
+
+    assert mentions_focus("Quelles décisions le conseil a-t-il prises ?", "fr", quotes, LEXICAL)
+
+
+def test_a_count_question_needs_a_count_of_the_focus_noun():
+    question = "Combien de collectivités publient leurs données ?"
+
+    assert mentions_focus(question, "fr", [_quote("600 collectivités publient.")], LEXICAL)
+    assert not mentions_focus(
+        question, "fr", [_quote("Les collectivités de 50 000 habitants publient.")], LEXICAL
+    )
+
+
+def test_a_question_without_focus_noun_is_always_met():
+    assert mentions_focus("Depuis quand la loi s'applique-t-elle ?", "fr", [], LEXICAL)
