@@ -85,14 +85,42 @@ _FR = {
     "ont",
     "faut",
 }
+# Words that open an English question and never a French one. English questions often name
+# French institutions ("Does my communauté de communes…"), whose words must not outvote them.
+_EN_OPENERS = {
+    "does",
+    "do",
+    "is",
+    "are",
+    "what",
+    "which",
+    "who",
+    "how",
+    "can",
+    "should",
+    "must",
+    "when",
+    "why",
+    "where",
+    "will",
+    "has",
+    "have",
+}
+_OPENER_WEIGHT = 3
 _WORD = re.compile(r"[a-zA-Zàâçéèêëîïôûùüÿœ']+")
 
 
 def detect_language(text: str) -> str:
-    """'en' when English function words outnumber French ones, else 'fr'."""
+    """'en' when English function words outweigh French ones, else 'fr'.
+
+    The question's first word weighs more: an English opener ("Does", "What"…) is the
+    surest sign, whatever French names follow.
+    """
     words = [w.lower().strip("'") for w in _WORD.findall(text)]
     en = sum(w in _EN for w in words)
     fr = sum(w in _FR for w in words)
+    if words and words[0] in _EN_OPENERS:
+        en += _OPENER_WEIGHT
     if any(c in text for c in "àâçéèêëîïôûùœ"):
         fr += 1
     return "en" if en > fr else "fr"

@@ -152,6 +152,9 @@ def test_clean_for_display_undoes_ocr_misreadings(raw, shown):
         ("Does my CC need a REEN strategy?", "en"),
         ("What is the fine for ignoring the RGAA?", "en"),
         ("Which local authorities must open their data?", "en"),
+        ("Does my communauté de communes need a REEN strategy?", "en"),
+        ("Is the délégué à la protection des données mandatory for a commune?", "en"),
+        ("Est-ce que la communauté de communes doit le faire ?", "fr"),
     ],
 )
 def test_detect_language(question, language):
