@@ -74,7 +74,10 @@ def mentions_focus(
     concept |= {v for t in concept for v in lexical.variants(t)}
     if not any(lexical.doc_freq.get(t) for t in concept) and language == "en":
         return True  # an English word the glossary cannot translate: no way to judge
+    subjects = named_subjects(question)
     for quoted, hit in quotes:
+        if subjects and not _about(subjects, hit):
+            continue  # the right noun about another regulation ("amende" of the RGAA for NIS 2)
         if focus.counted:
             if any(_names(concept, tokenize(words)) for words in _COUNTED.findall(quoted)):
                 return True
@@ -84,6 +87,29 @@ def mentions_focus(
         elif _names(concept, terms(f"{quoted} {_labels(hit)}")):
             return True
     return False
+
+
+# A regulation or body named by its acronym: "NIS 2", "RGAA", "CNIL" (three capitals at
+# least, or capitals and a number); "CC" or "CA" name a kind of collectivity, not a subject.
+_SUBJECT = re.compile(r"\b(?:[A-Z]{3,}(?:\s?\d+)?|[A-Z]{2}\s?\d+)\b")
+
+
+def named_subjects(question: str) -> list[str]:
+    """The acronyms a question names, whose passage must be the one answering it."""
+    return list(dict.fromkeys(_SUBJECT.findall(question)))
+
+
+def _about(subjects: list[str], hit: Hit) -> bool:
+    """Whether the passage (its headings, its document) names every subject, by acronym or
+    expansion; a subject may name the document itself ("le Flash de l'ANPP")."""
+    publisher = hit.chunk.metadata.get("publisher", "")
+    passage = terms(f"{hit.chunk.text} {_labels(hit)} {publisher}")
+    for subject in subjects:
+        own = set(tokenize(subject))
+        expansion = set(tokenize(expand_query(subject))) - own
+        if not (own <= passage or (expansion and expansion <= passage)):
+            return False
+    return True
 
 
 def terms(text: str) -> set[str]:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant.focus import mentions_focus, question_focus
+from assistant.focus import mentions_focus, named_subjects, question_focus
 from assistant.lexical import Bm25Index
 from assistant.retrieve import Hit
 from assistant.store import StoredChunk
@@ -41,8 +41,8 @@ def test_question_focus_ignores_value_nouns_and_open_questions(question):
     assert question_focus(question) is None
 
 
-def _quote(text: str, heading: str = "") -> tuple[str, Hit]:
-    meta = {"doc_id": "d", "title": "Rapport", "heading": heading}
+def _quote(text: str, heading: str = "", publisher: str = "") -> tuple[str, Hit]:
+    meta = {"doc_id": "d", "title": "Rapport", "heading": heading, "publisher": publisher}
     return text, Hit(StoredChunk("c", text, meta), 1.0, 0.9)
 
 
@@ -84,3 +84,32 @@ def test_a_count_question_needs_a_count_of_the_focus_noun():
 
 def test_a_question_without_focus_noun_is_always_met():
     assert mentions_focus("Depuis quand la loi s'applique-t-elle ?", "fr", [], LEXICAL)
+
+
+@pytest.mark.parametrize(
+    ("question", "subjects"),
+    [
+        ("Quelle amende risque une collectivité qui ne respecte pas NIS 2 ?", ["NIS 2"]),
+        ("Quelles sanctions prévoit le RGAA ou le RGPD ?", ["RGAA", "RGPD"]),
+        ("Ma CC de 32 000 habitants est-elle concernée ?", []),  # a kind, not a subject
+        ("Quelles décisions ont été prises ?", []),
+    ],
+)
+def test_named_subjects_are_the_acronyms_of_regulations_and_bodies(question, subjects):
+    assert named_subjects(question) == subjects
+
+
+def test_the_focus_about_another_regulation_does_not_count():
+    question = "Quelle amende risque une collectivité qui ne respecte pas NIS 2 ?"
+    rgaa_fine = "En cas de manquement, l'Arcom peut imposer des amendes de 50 000 €."
+
+    assert not mentions_focus(question, "fr", [_quote(rgaa_fine, heading="RGAA")], LEXICAL)
+    assert mentions_focus(question, "fr", [_quote(rgaa_fine, heading="NIS 2")], LEXICAL)
+
+
+def test_a_subject_naming_the_document_is_met_by_its_publisher():
+    question = "Quelles décisions le Flash de l'ANPP rapporte-t-il ?"
+    quote = "Le conseil a pris trois décisions sur le budget."
+
+    assert mentions_focus(question, "fr", [_quote(quote, publisher="ANPP")], LEXICAL)
+    assert not mentions_focus(question, "fr", [_quote(quote, publisher="CNAM")], LEXICAL)
