@@ -130,7 +130,7 @@ class ExtractiveAnswerer:
         """The question's concepts with IDF weights; the conversation's count half."""
         weighted: list[tuple[frozenset[str], float]] = []
         known: set[str] = set()
-        question = without_population(query.question)
+        question = without_population(query.own)
         for text, factor in ((question, 1.0), (query.context, 0.5)):
             for concept in query_concepts(text, query.language):
                 if concept & known:
@@ -436,6 +436,12 @@ class ExtractiveAnswerer:
         if wants_list and not text.rstrip().endswith(":") and follows:
             position += 1
             text = f"{text} {units[position]}"
+        elif _is_headline(text) and position + 1 < len(units):
+            # "3e réunion plénière : 9 décembre" only names an item; the next line says
+            # what it is about.
+            following = units[position + 1]
+            if len(following) <= _HEADLINE_FOLLOWER and not _is_headline(following):
+                text = f"{text} {following}"
         if text.rstrip().endswith(":"):
             items: list[str] = []
             for unit in units[position + 1 : position + 8]:
@@ -455,6 +461,14 @@ def _negated(text: str) -> set[str]:
     return set(tokenize(" ".join(_NEGATED.findall(text))))
 
 
+def _is_headline(text: str) -> bool:
+    """A short line without a closing stop: a title or an item's name, not a statement."""
+    text = text.rstrip()
+    return len(text) <= _HEADLINE and not text.endswith((".", ":", "!", "?", ";"))
+
+
+_HEADLINE = 60  # characters: a line this short with no closing stop names, it does not say
+_HEADLINE_FOLLOWER = 260  # characters: the longest line a headline brings along
 _EACH_FLOOR = 0.3  # share of the best score a named document's sentence needs to be quoted
 _LABEL = 40  # characters: a line this short is a label, not a statement
 _LIST_BUDGET = 700  # characters of a quoted list

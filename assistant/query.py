@@ -55,6 +55,14 @@ class Query:
     brief: bool = False  # facilitator brief: statements grouped by speaker
     recalled: str = ""  # the start of the previous answer: what "it", "the next one" refer to
     documents: tuple[str, ...] = ()  # the documents a comparing question names, to quote each
+    resolved: bool = False  # "la suivante" was resolved into `context` ("la troisième …")
+
+    @property
+    def own(self) -> str:
+        """The question's own words; without "la suivante" once `context` says which it is."""
+        if not self.resolved:
+            return self.question
+        return " ".join(_NEXT_ONE.sub(" ", self.question).split())
 
     @property
     def text(self) -> str:
@@ -64,7 +72,7 @@ class Query:
     @property
     def lexical(self) -> str:
         """What BM25 reads: acronyms expanded, and the question weighing more than the context."""
-        question = expand_query(self.question, self.language)
+        question = expand_query(self.own, self.language)
         if not self.context:
             return question
         context = expand_query(f"{self.context} {self.recalled}", self.language)
@@ -85,7 +93,53 @@ def build_query(
         return Query(question, detect_language(question), "", profile, brief)
     answers = [m.content for m in history if m.role == "assistant"]
     recalled = _gist(answers[-1]) if answers and history[-1].role == "assistant" else ""
-    return Query(question, detect_language(question), previous[-1], profile, brief, recalled)
+    language = detect_language(question)
+    if _NEXT_ONE.search(question):
+        following = next_in_sequence(previous[-1], detect_language(previous[-1]))
+        if following != previous[-1]:
+            # "Et la suivante ?" after "la deuxième plénière" is about the third one; the
+            # previous answer describes the second, so it no longer says what "it" is.
+            return Query(question, language, following, profile, brief, resolved=True)
+    return Query(question, language, previous[-1], profile, brief, recalled)
+
+
+# "Et la suivante ?", "la prochaine", "the next one": the item after the one just discussed.
+_NEXT_ONE = re.compile(r"\b(?:suivante?s?|prochaine?s?|next|following)\b", re.IGNORECASE)
+_SPELLED = {
+    "fr": ("premier", "deuxième", "troisième", "quatrième", "cinquième", "sixième", "septième",
+           "huitième", "neuvième", "dixième"),
+    "en": ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
+           "ninth", "tenth"),
+}  # fmt: skip
+_RANKS = {
+    **{w: n for spelled in _SPELLED.values() for n, w in enumerate(spelled, start=1)},
+    "première": 1,
+    "seconde": 2,
+}
+_ORDINAL = re.compile(
+    r"\b(?:(?P<word>" + "|".join(sorted(_RANKS, key=len, reverse=True)) + r")"
+    r"|(?P<digit>\d{1,2})(?:e|ème|er|re|nd|rd|th))\b",
+    re.IGNORECASE,
+)
+
+
+def next_in_sequence(text: str, language: str = "fr") -> str:
+    """The text with its first ordinal moved one step on ("deuxième" → "troisième (3)").
+
+    The text comes back unchanged when it holds no ordinal. The figure comes along because
+    documents number items as often as they spell them ("3e réunion", read "3").
+    """
+    match = _ORDINAL.search(text)
+    if match is None:
+        return text
+    digit = match.group("digit")
+    rank = int(digit) if digit else _RANKS[match.group("word").casefold()]
+    following = rank + 1
+    spelled = _SPELLED[language]
+    replacement = str(following)
+    if following <= len(spelled):
+        replacement = f"{spelled[following - 1]} ({following})"
+    return f"{text[: match.start()]}{replacement}{text[match.end() :]}"
 
 
 _MARKER = re.compile(r"\[\d+\]")

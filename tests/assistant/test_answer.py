@@ -359,3 +359,24 @@ def test_each_document_a_comparing_question_names_is_quoted(answerer):
     assert not draft.abstained
     assert "30 %" in draft.answer  # the weaker document's best sentence is quoted too
     assert {c.document_id for c in draft.citations} == {"doc-rgaa", "doc-budget"}
+
+
+def test_a_line_naming_an_item_is_quoted_with_the_line_saying_what_it_is():
+    text = (
+        "3e réunion plénière : 9 décembre - 9h/11h\n\n"
+        "Établir un plan d'action d'accompagnement des territoires.\n\n"
+        "Les inscriptions sont ouvertes à tous les agents des collectivités membres."
+    )
+    hit = Hit(StoredChunk("c", text, {"doc_id": "d"}), score=1.0, dense=None, lexical=None)
+    headline = ExtractiveAnswerer._in_context(hit, _candidate(text, 0))
+    statement = ExtractiveAnswerer._in_context(hit, _candidate(text, 1))
+
+    assert headline.endswith("plan d'action d'accompagnement des territoires.")
+    assert statement == "Établir un plan d'action d'accompagnement des territoires."
+
+
+def _candidate(text: str, position: int):
+    from assistant.answer import _Candidate
+
+    unit = sentence_units(text)[position]
+    return _Candidate(0, unit, 1.0, 1.0, set(), position)

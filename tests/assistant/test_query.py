@@ -2,7 +2,7 @@
 
 from assistant.glossary import query_concepts
 from assistant.lexical import tokenize
-from assistant.query import build_query
+from assistant.query import build_query, next_in_sequence
 from assistant.schemas import Message
 
 
@@ -27,6 +27,40 @@ def test_a_refusal_is_not_recalled():
     ]
 
     assert build_query("Et pour une commune ?", history).recalled == ""
+
+
+def test_the_next_one_is_the_item_after_the_one_just_discussed():
+    history = [
+        Message(role="user", content="Quand a lieu la deuxième plénière ?"),
+        Message(role="assistant", content="Le 18 septembre 2025, de 9h à 11h."),
+    ]
+
+    query = build_query("Et la suivante, elle servira à quoi ?", history)
+
+    assert query.context == "Quand a lieu la troisième (3) plénière ?"
+    assert query.recalled == ""  # the previous answer describes the second one
+    assert "suiv" not in tokenize(query.lexical)  # resolved: "suivante" is no topic word
+    assert "troisiem" in tokenize(query.lexical)
+
+
+def test_the_next_one_without_an_ordinal_keeps_the_previous_question():
+    history = [
+        Message(role="user", content="Quelles sont les missions du DPO ?"),
+        Message(role="assistant", content="Informer et conseiller. [1]"),
+    ]
+
+    query = build_query("Et la suivante ?", history)
+
+    assert query.context == "Quelles sont les missions du DPO ?"
+    assert query.recalled == "Informer et conseiller."
+
+
+def test_next_in_sequence_moves_spelled_and_numbered_ordinals():
+    assert next_in_sequence("la première réunion") == "la deuxième (2) réunion"
+    assert next_in_sequence("la 2e réunion") == "la troisième (3) réunion"
+    assert next_in_sequence("the second meeting", "en") == "the third (3) meeting"
+    assert next_in_sequence("la dixième étape") == "la 11 étape"
+    assert next_in_sequence("aucune étape") == "aucune étape"
 
 
 def test_query_concepts_group_synonyms_across_inflections():
