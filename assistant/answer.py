@@ -430,7 +430,11 @@ class ExtractiveAnswerer:
                 lead = units[first - 1] if first > 0 and units[first - 1].endswith(":") else ""
                 items = _bounded([units[i].rstrip(" ;,") for i in members], position - first)
                 return f"{lead} {' ; '.join(items)}".strip()
-        if position > 0 and units[position - 1].rstrip().endswith(":"):
+        if position > 0 and (
+            units[position - 1].rstrip().endswith(":")
+            or (_ANAPHORA.match(text) and len(units[position - 1]) <= _ANTECEDENT)
+        ):
+            # A lead-in the sentence completes, or the one "Cela suppose…" refers back to.
             text = f"{units[position - 1]} {text}"
         follows = position + 1 < len(units) and units[position + 1].rstrip().endswith(":")
         if wants_list and not text.rstrip().endswith(":") and follows:
@@ -459,6 +463,13 @@ _NEGATED = re.compile(r"\b(?:aucune?|pas\s+de|pas\s+d'|sans|no|without)\s*(\w+)"
 def _negated(text: str) -> set[str]:
     """Tokens of the words a sentence says there is none of ("aucune sanction")."""
     return set(tokenize(" ".join(_NEGATED.findall(text))))
+
+
+# A sentence opening on a pronoun for the one before it ("Cela suppose…") needs that one.
+_ANAPHORA = re.compile(
+    r"^(?:cela|ceci|ça|celui-ci|celle-ci|ceux-ci|celles-ci|this|these)\b", re.IGNORECASE
+)
+_ANTECEDENT = 400  # characters: the longest sentence brought in as what a pronoun refers to
 
 
 def _is_headline(text: str) -> bool:

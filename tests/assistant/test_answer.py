@@ -375,6 +375,20 @@ def test_a_line_naming_an_item_is_quoted_with_the_line_saying_what_it_is():
     assert statement == "Établir un plan d'action d'accompagnement des territoires."
 
 
+def test_a_sentence_opening_on_cela_is_quoted_with_the_one_it_refers_to():
+    text = (
+        "Les directions des systèmes d'information semblent avoir vocation à devenir les "
+        "cheffes d'orchestre du projet numérique. Cela suppose que leurs agents développent "
+        "leurs compétences en animation."
+    )
+    hit = Hit(StoredChunk("c", text, {"doc_id": "d"}), score=1.0, dense=None, lexical=None)
+
+    quoted = ExtractiveAnswerer._in_context(hit, _candidate(text, 1))
+
+    assert quoted.startswith("Les directions des systèmes d'information")
+    assert quoted.endswith("compétences en animation.")
+
+
 def _candidate(text: str, position: int):
     from assistant.answer import _Candidate
 
