@@ -21,9 +21,10 @@ from assistant.focus import mentions_focus, terms
 from assistant.glossary import query_concepts
 from assistant.lexical import Bm25Index, tokenize
 from assistant.query import Query, asks_across_documents
+from assistant.quoting import next_passage, quote_in_context
 from assistant.retrieve import Hit
 from assistant.schemas import Citation
-from assistant.sentences import clean_for_display, list_runs, sentence_units
+from assistant.sentences import clean_for_display, sentence_units
 
 _DIGIT = re.compile(r"\d")
 _FIGURE = re.compile(r"\d+(?:[\s\u00a0\u202f.,]\d{3})*")
@@ -242,7 +243,11 @@ class ExtractiveAnswerer:
         chosen += self._from_each(query.documents, candidates, chosen, hits)
         wants_list = bool(_WANTS_LIST.search(question))
         quotes = [
-            (self._in_context(hits[c.hit_index], c, wants_list), hits[c.hit_index]) for c in chosen
+            (
+                self._in_context(hits[c.hit_index], c, wants_list, next_passage(hits, c.hit_index)),
+                hits[c.hit_index],
+            )
+            for c in chosen
         ]
         if not mentions_focus(
             question, query.language, quotes, self.lexical
@@ -328,7 +333,9 @@ class ExtractiveAnswerer:
         language = query.language
         wants_list = bool(_WANTS_LIST.search(query.question))
         texts = {
-            id(c): clean_for_display(self._in_context(hits[c.hit_index], c, wants_list))
+            id(c): clean_for_display(
+                self._in_context(hits[c.hit_index], c, wants_list, next_passage(hits, c.hit_index))
+            )
             for c in chosen
         }
         # Sentences of one passage read best in the passage's own order.
@@ -412,49 +419,11 @@ class ExtractiveAnswerer:
         return hits[candidate.hit_index].chunk.metadata.get("doc_id", "")
 
     @staticmethod
-    def _in_context(hit: Hit, candidate: _Candidate, wants_list: bool = False) -> str:
-        """The sentence with the lead-in it completes, or the list it introduces.
-
-        For a question asking for a list, a list introduced right after the sentence
-        ("… stratégie numérique responsable. Les objectifs sont : …") comes along too, and
-        a sentence that is one item of a bulleted list brings the whole list.
-        """
-        units = sentence_units(hit.chunk.text)
-        text = candidate.text
-        position = candidate.position
-        run = list_runs(hit.chunk.text)[position]
-        if wants_list and run is not None:
-            members = [i for i, r in enumerate(list_runs(hit.chunk.text)) if r == run]
-            if len(members) > 1:
-                first = members[0]
-                lead = units[first - 1] if first > 0 and units[first - 1].endswith(":") else ""
-                items = _bounded([units[i].rstrip(" ;,") for i in members], position - first)
-                return f"{lead} {' ; '.join(items)}".strip()
-        if position > 0 and (
-            units[position - 1].rstrip().endswith(":")
-            or (_ANAPHORA.match(text) and len(units[position - 1]) <= _ANTECEDENT)
-        ):
-            # A lead-in the sentence completes, or the one "Cela suppose…" refers back to.
-            text = f"{units[position - 1]} {text}"
-        follows = position + 1 < len(units) and units[position + 1].rstrip().endswith(":")
-        if wants_list and not text.rstrip().endswith(":") and follows:
-            position += 1
-            text = f"{text} {units[position]}"
-        elif _is_headline(text) and position + 1 < len(units):
-            # "3e réunion plénière : 9 décembre" only names an item; the next line says
-            # what it is about.
-            following = units[position + 1]
-            if len(following) <= _HEADLINE_FOLLOWER and not _is_headline(following):
-                text = f"{text} {following}"
-        if text.rstrip().endswith(":"):
-            items: list[str] = []
-            for unit in units[position + 1 : position + 8]:
-                if len(unit) > 260 or sum(len(i) for i in items) > 600:
-                    break
-                items.append(unit.rstrip(" ;,"))
-            if items:
-                text = f"{text} {' ; '.join(items)}"
-        return text
+    def _in_context(
+        hit: Hit, candidate: _Candidate, wants_list: bool = False, following: str = ""
+    ) -> str:
+        """The candidate sentence with the context a reader needs (see `quote_in_context`)."""
+        return quote_in_context(hit.chunk.text, candidate.position, wants_list, following)
 
 
 _NEGATED = re.compile(r"\b(?:aucune?|pas\s+de|pas\s+d'|sans|no|without)\s*(\w+)", re.IGNORECASE)
@@ -465,31 +434,5 @@ def _negated(text: str) -> set[str]:
     return set(tokenize(" ".join(_NEGATED.findall(text))))
 
 
-# A sentence opening on a pronoun for the one before it ("Cela suppose…") needs that one.
-_ANAPHORA = re.compile(
-    r"^(?:cela|ceci|ça|celui-ci|celle-ci|ceux-ci|celles-ci|this|these)\b", re.IGNORECASE
-)
-_ANTECEDENT = 400  # characters: the longest sentence brought in as what a pronoun refers to
-
-
-def _is_headline(text: str) -> bool:
-    """A short line without a closing stop: a title or an item's name, not a statement."""
-    text = text.rstrip()
-    return len(text) <= _HEADLINE and not text.endswith((".", ":", "!", "?", ";"))
-
-
-_HEADLINE = 60  # characters: a line this short with no closing stop names, it does not say
-_HEADLINE_FOLLOWER = 260  # characters: the longest line a headline brings along
 _EACH_FLOOR = 0.3  # share of the best score a named document's sentence needs to be quoted
 _LABEL = 40  # characters: a line this short is a label, not a statement
-_LIST_BUDGET = 700  # characters of a quoted list
-
-
-def _bounded(items: list[str], keep: int) -> list[str]:
-    """The items of a list up to a length budget, always including item `keep`."""
-    out: list[str] = []
-    for index, item in enumerate(items):
-        if sum(len(i) for i in out) + len(item) > _LIST_BUDGET and index > keep:
-            break
-        out.append(item)
-    return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from functools import lru_cache
 
@@ -89,3 +90,27 @@ def sentence_units(text: str) -> list[str]:
 def list_runs(text: str) -> list[int | None]:
     """For each of `sentence_units(text)`, the bulleted list it is part of (None: none)."""
     return [run for _, run in _units(text)]
+
+
+_PROBE = 40  # characters of the next passage looked for at the end of this one
+
+
+def list_continuation(text: str, following: str) -> list[str]:
+    """The items a list closing `text` goes on with at the start of `following`.
+
+    `following` is the next passage of the same document; it may repeat the end of `text`
+    (chunks overlap), which is skipped. Empty when `text` does not end on a list item or
+    `following` does not open on more of them.
+    """
+    runs = list_runs(text)
+    if not runs or runs[-1] is None:
+        return []
+    probe = following[:_PROBE]
+    at = text.rfind(probe) if len(probe) == _PROBE else -1
+    if at >= 0 and following.startswith(text[at:]):
+        following = following[len(text) - at :]
+    units = _units(following.strip())
+    if not units or units[0][1] is None:
+        return []
+    first = units[0][1]
+    return [unit for unit, run in itertools.takewhile(lambda u: u[1] == first, units)]

@@ -359,38 +359,3 @@ def test_each_document_a_comparing_question_names_is_quoted(answerer):
     assert not draft.abstained
     assert "30 %" in draft.answer  # the weaker document's best sentence is quoted too
     assert {c.document_id for c in draft.citations} == {"doc-rgaa", "doc-budget"}
-
-
-def test_a_line_naming_an_item_is_quoted_with_the_line_saying_what_it_is():
-    text = (
-        "3e réunion plénière : 9 décembre - 9h/11h\n\n"
-        "Établir un plan d'action d'accompagnement des territoires.\n\n"
-        "Les inscriptions sont ouvertes à tous les agents des collectivités membres."
-    )
-    hit = Hit(StoredChunk("c", text, {"doc_id": "d"}), score=1.0, dense=None, lexical=None)
-    headline = ExtractiveAnswerer._in_context(hit, _candidate(text, 0))
-    statement = ExtractiveAnswerer._in_context(hit, _candidate(text, 1))
-
-    assert headline.endswith("plan d'action d'accompagnement des territoires.")
-    assert statement == "Établir un plan d'action d'accompagnement des territoires."
-
-
-def test_a_sentence_opening_on_cela_is_quoted_with_the_one_it_refers_to():
-    text = (
-        "Les directions des systèmes d'information semblent avoir vocation à devenir les "
-        "cheffes d'orchestre du projet numérique. Cela suppose que leurs agents développent "
-        "leurs compétences en animation."
-    )
-    hit = Hit(StoredChunk("c", text, {"doc_id": "d"}), score=1.0, dense=None, lexical=None)
-
-    quoted = ExtractiveAnswerer._in_context(hit, _candidate(text, 1))
-
-    assert quoted.startswith("Les directions des systèmes d'information")
-    assert quoted.endswith("compétences en animation.")
-
-
-def _candidate(text: str, position: int):
-    from assistant.answer import _Candidate
-
-    unit = sentence_units(text)[position]
-    return _Candidate(0, unit, 1.0, 1.0, set(), position)

@@ -1,0 +1,102 @@
+"""A quoted sentence with the context a reader needs: its lead-in, its list, its antecedent."""
+
+from __future__ import annotations
+
+import re
+
+from assistant.retrieve import Hit
+from assistant.sentences import list_continuation, list_runs, sentence_units
+
+# A sentence opening on a pronoun for the one before it ("Cela suppose…") needs that one.
+_ANAPHORA = re.compile(
+    r"^(?:cela|ceci|ça|celui-ci|celle-ci|ceux-ci|celles-ci|this|these)\b", re.IGNORECASE
+)
+_ANTECEDENT = 400  # characters: the longest sentence brought in as what a pronoun refers to
+_HEADLINE = 60  # characters: a line this short with no closing stop names, it does not say
+_HEADLINE_FOLLOWER = 260  # characters: the longest line a headline brings along
+_LIST_BUDGET = 700  # characters of a quoted list
+_LEAD_BUDGET = 900  # characters of the lines a lead-in ending with ":" brings along
+_LEAD_LINES = 7  # lines a lead-in ending with ":" brings along at most
+
+
+def quote_in_context(
+    passage: str, position: int, wants_list: bool = False, following: str = ""
+) -> str:
+    """Sentence `position` of the passage with the lead-in it completes, or the list it introduces.
+
+    For a question asking for a list, a list introduced right after the sentence
+    ("… stratégie numérique responsable. Les objectifs sont : …") comes along too, and
+    a sentence that is one item of a bulleted list brings the whole list. `following` is
+    the document's next passage, if retrieved: a list cut at the passage's end goes on there.
+    """
+    units = sentence_units(passage)
+    text = units[position]
+    runs = list_runs(passage)
+    if wants_list and runs[position] is not None:
+        members = [i for i, r in enumerate(runs) if r == runs[position]]
+        if len(members) > 1:
+            first = members[0]
+            lead = units[first - 1] if first > 0 and units[first - 1].endswith(":") else ""
+            items = [units[i] for i in members]
+            if members[-1] == len(units) - 1 and following:
+                items += list_continuation(passage, following)
+            items = _bounded([i.rstrip(" ;,") for i in items], position - first)
+            return f"{lead} {' ; '.join(items)}".strip()
+    if position > 0 and (
+        units[position - 1].rstrip().endswith(":")
+        or (_ANAPHORA.match(text) and len(units[position - 1]) <= _ANTECEDENT)
+    ):
+        # A lead-in the sentence completes, or the one "Cela suppose…" refers back to.
+        text = f"{units[position - 1]} {text}"
+    follows = position + 1 < len(units) and units[position + 1].rstrip().endswith(":")
+    if wants_list and not text.rstrip().endswith(":") and follows:
+        position += 1
+        text = f"{text} {units[position]}"
+    elif _is_headline(text) and position + 1 < len(units):
+        # "3e réunion plénière : 9 décembre" only names an item; the next line says what
+        # it is about.
+        next_line = units[position + 1]
+        if len(next_line) <= _HEADLINE_FOLLOWER and not _is_headline(next_line):
+            text = f"{text} {next_line}"
+    if text.rstrip().endswith(":"):
+        after = units[position + 1 : position + 1 + _LEAD_LINES]
+        if wants_list and following and position + 1 + _LEAD_LINES > len(units):
+            after += list_continuation(passage, following)
+        items: list[str] = []
+        for unit in after:
+            if len(unit) > 260 or sum(len(i) for i in items) > _LEAD_BUDGET:
+                break
+            items.append(unit.rstrip(" ;,"))
+        if items:
+            text = f"{text} {' ; '.join(items)}"
+    return text
+
+
+def next_passage(hits: list[Hit], index: int) -> str:
+    """The text of the passage after hit `index`'s in its document, if retrieved too."""
+    meta = hits[index].chunk.metadata
+    return next(
+        (
+            h.chunk.text
+            for h in hits
+            if h.chunk.metadata.get("doc_id") == meta.get("doc_id")
+            and h.chunk.metadata.get("ordinal") == (meta.get("ordinal") or 0) + 1
+        ),
+        "",
+    )
+
+
+def _is_headline(text: str) -> bool:
+    """A short line without a closing stop: a title or an item's name, not a statement."""
+    text = text.rstrip()
+    return len(text) <= _HEADLINE and not text.endswith((".", ":", "!", "?", ";"))
+
+
+def _bounded(items: list[str], keep: int) -> list[str]:
+    """The items of a list up to a length budget, always including item `keep`."""
+    out: list[str] = []
+    for index, item in enumerate(items):
+        if sum(len(i) for i in out) + len(item) > _LIST_BUDGET and index > keep:
+            break
+        out.append(item)
+    return out

@@ -1,0 +1,75 @@
+"""Quoting a sentence with its context: headlines, antecedents, lists cut by a passage end."""
+
+from assistant.quoting import next_passage, quote_in_context
+from assistant.retrieve import Hit
+from assistant.sentences import list_continuation
+from assistant.store import StoredChunk
+
+
+def test_a_line_naming_an_item_is_quoted_with_the_line_saying_what_it_is():
+    text = (
+        "3e réunion plénière : 9 décembre - 9h/11h\n\n"
+        "Établir un plan d'action d'accompagnement des territoires.\n\n"
+        "Les inscriptions sont ouvertes à tous les agents des collectivités membres."
+    )
+
+    assert quote_in_context(text, 0).endswith("plan d'action d'accompagnement des territoires.")
+    assert quote_in_context(text, 1) == "Établir un plan d'action d'accompagnement des territoires."
+
+
+def test_a_sentence_opening_on_cela_is_quoted_with_the_one_it_refers_to():
+    text = (
+        "Les directions des systèmes d'information semblent avoir vocation à devenir les "
+        "cheffes d'orchestre du projet numérique. Cela suppose que leurs agents développent "
+        "leurs compétences en animation."
+    )
+
+    quoted = quote_in_context(text, 1)
+
+    assert quoted.startswith("Les directions des systèmes d'information")
+    assert quoted.endswith("compétences en animation.")
+
+
+_LIST_START = (
+    "Nos recommandations aux territoires :\n\n"
+    "• Renforcer la formation continue des agents et des élus sur les outils numériques\n"
+    "• Renforcer la mutualisation des ressources numériques entre les communes membres"
+)
+# The next passage repeats the end of the previous one, then goes on with the list.
+_LIST_END = (
+    "ressources numériques entre les communes membres • Intégrer un volet inclusion\n"
+    "• Soutenir le dispositif des conseillers numériques\n\n"
+    "L'association fédère les territoires de projet."
+)
+
+
+def test_a_list_cut_at_the_end_of_a_passage_goes_on_in_the_next_one():
+    assert list_continuation(_LIST_START, _LIST_END) == [
+        "Intégrer un volet inclusion",
+        "Soutenir le dispositif des conseillers numériques",
+    ]
+    assert list_continuation(_LIST_END, _LIST_START) == []  # ends on a statement
+
+
+def test_a_listed_answer_quotes_the_items_of_the_next_passage():
+    lead = quote_in_context(_LIST_START, 0, wants_list=True, following=_LIST_END)
+    item = quote_in_context(_LIST_START, 1, wants_list=True, following=_LIST_END)
+
+    for quoted in (lead, item):
+        assert quoted.endswith("Soutenir le dispositif des conseillers numériques")
+        assert "fédère" not in quoted
+    assert "Soutenir" not in quote_in_context(_LIST_START, 0, wants_list=True)
+
+
+def _hit(chunk_id: str, doc_id: str, ordinal: int) -> Hit:
+    meta = {"doc_id": doc_id, "ordinal": ordinal}
+    return Hit(
+        StoredChunk(chunk_id, f"texte {chunk_id}", meta), score=1.0, dense=None, lexical=None
+    )
+
+
+def test_next_passage_is_the_following_one_of_the_same_document():
+    hits = [_hit("a", "d1", 4), _hit("b", "d2", 5), _hit("c", "d1", 5), _hit("e", "d1", 7)]
+
+    assert next_passage(hits, 0) == "texte c"
+    assert next_passage(hits, 2) == ""
