@@ -112,9 +112,13 @@ def _about(subjects: list[str], hit: Hit) -> bool:
     return True
 
 
+# OCR reads the capital I of an acronym as a lower-case l: "l'lA" for "l'IA".
+_MISREAD_I = re.compile(r"\bl(?=[A-Z]{1,4}\b)")
+
+
 def terms(text: str) -> set[str]:
     """A passage's tokens, with what its acronyms stand for ("DPO": délégué…)."""
-    return set(tokenize(expand_query(text)))
+    return set(tokenize(expand_query(_MISREAD_I.sub("I", text))))
 
 
 # A figure and the words right after it: "600 collectivités", "4 000 conseillers numériques".

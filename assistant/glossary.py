@@ -24,6 +24,8 @@ ACRONYMS: dict[str, str] = {
     "communauté de communes": "intercommunalité",
     "communauté d'agglomération": "intercommunalité",
     "communautés de communes": "intercommunalités",
+    "ia": "intelligence artificielle",
+    "intelligence artificielle": "IA",
 }
 ENGLISH: dict[str, str] = {
     "municipality": "commune",

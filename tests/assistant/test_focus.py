@@ -2,7 +2,8 @@
 
 import pytest
 
-from assistant.focus import mentions_focus, named_subjects, question_focus
+from assistant.focus import mentions_focus, named_subjects, question_focus, terms
+from assistant.glossary import query_concepts
 from assistant.lexical import Bm25Index
 from assistant.retrieve import Hit
 from assistant.store import StoredChunk
@@ -113,3 +114,14 @@ def test_a_subject_naming_the_document_is_met_by_its_publisher():
 
     assert mentions_focus(question, "fr", [_quote(quote, publisher="ANPP")], LEXICAL)
     assert not mentions_focus(question, "fr", [_quote(quote, publisher="CNAM")], LEXICAL)
+
+
+def test_passage_terms_read_an_acronym_whose_i_ocr_took_for_an_l():
+    # "l'lA" is how OCR renders "l'IA": the sentence speaks of artificial intelligence.
+    assert {"ia", "intelligent", "artificiel"} <= terms("Expérimentation sur l'lA (Delibia)")
+    assert "ia" not in terms("la ville de Nancy")
+
+
+def test_ia_and_its_expansion_form_one_concept():
+    (concept,) = [c for c in query_concepts("intelligence artificielle") if "ia" in c]
+    assert {"intelligent", "artificiel"} <= concept
