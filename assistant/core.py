@@ -218,8 +218,16 @@ class Assistant:
             hits = self.retriever.retrieve(
                 query.text, self.top_k, narrowed, lexical_query=query.lexical
             )
-            if hits:
+            if len(hits) >= self.top_k:
                 return hits
+            if hits:
+                # Few passages are tagged as their words (an interview goes on untagged):
+                # the best of the others fill the rest.
+                ids = {h.chunk.id for h in hits}
+                overall = self.retriever.retrieve(
+                    query.text, self.top_k, filters, lexical_query=query.lexical
+                )
+                return [*hits, *(h for h in overall if h.chunk.id not in ids)][: self.top_k]
         if query.documents:
             return self._retrieve_each(query, filters)
         return self.retriever.retrieve(query.text, self.top_k, filters, lexical_query=query.lexical)

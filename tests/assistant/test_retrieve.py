@@ -5,6 +5,7 @@ from helpers import write_small_corpus
 
 from assistant.core import build_assistant
 from assistant.errors import InvalidQuestionError
+from assistant.query import build_query
 from assistant.retrieve import HybridRetriever
 from assistant.schemas import Filters
 from ingest.index import ingest
@@ -128,3 +129,15 @@ def test_hits_become_passages_with_their_source(retriever):
 def test_document_ids_and_speakers_are_listed(retriever):
     assert retriever.document_ids() == ["compte-rendu", "diapos", "etude"]
     assert retriever.speakers() == ["Damien Bertrand", "Sophie Lambert"]
+
+
+def test_a_named_speakers_few_passages_come_first_then_the_best_others(hash_settings):
+    write_small_corpus(hash_settings.corpus_dir)
+    ingest(hash_settings.corpus_dir, hash_settings, progress=False)
+    assistant = build_assistant(hash_settings)
+
+    hits = assistant._retrieve(build_query("Qu'a dit Sophie Lambert sur les communes ?", []), None)
+
+    theirs = [h for h in hits if h.chunk.metadata["speakers"] == "Sophie Lambert"]
+    assert theirs and hits[: len(theirs)] == theirs
+    assert len(theirs) < len(hits) <= assistant.top_k  # an interview may go on untagged
