@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from assistant.brief import asks_for_brief, group_by_speaker
+from assistant.brief import asks_for_brief, group_by_speaker, named_speakers
 from assistant.conditions import (
     applies_to_kind,
     contradicted,
@@ -394,6 +394,11 @@ class ExtractiveAnswerer:
             meta = hits[candidate.hit_index].chunk.metadata
             if meta.get("speakers") and candidate.score >= floor:
                 per_passage.setdefault(candidate.hit_index, candidate)
+        # "Qu'a dit X ?" is about X: the statements of others stay out of the brief.
+        said_by = {i: set(str(hits[i].chunk.metadata["speakers"]).split("; ")) for i in per_passage}
+        named = set(named_speakers(query.text, sorted(set().union(*said_by.values()))))
+        if named:
+            per_passage = {i: c for i, c in per_passage.items() if said_by[i] & named}
         if not per_passage:
             return None
         picked = sorted(per_passage.values(), key=lambda c: c.score, reverse=True)[:8]

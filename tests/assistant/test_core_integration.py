@@ -147,3 +147,15 @@ def test_an_empty_data_dir_says_to_run_ingest(tmp_path):
 
     with pytest.raises(IndexMissingError, match="assistant ingest"):
         build_assistant(settings)
+
+
+def test_a_brief_about_a_named_speaker_quotes_only_them(real_assistant):
+    response = real_assistant.ask(
+        "Qu'a dit Francis Béguet sur l'accessibilité lors de la plénière du 19 juin ?"
+    )
+
+    assert not response.abstained
+    assert response.citations
+    labels = re.findall(r"^- \*\*(.+?)\*\*", response.answer, re.MULTILINE)
+    assert labels and all(label.startswith("Francis Béguet") for label in labels)
+    assert all("Francis Béguet" in c.speakers for c in response.citations)
