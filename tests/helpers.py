@@ -125,6 +125,13 @@ def write_small_corpus(folder: Path) -> Path:
     return folder
 
 
+def free_port() -> int:
+    """A port of 127.0.0.1 nobody listens on now (for a server started as a process)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 @contextmanager
 def serve(app, timeout_s: float = 30.0) -> Iterator[str]:
     """Run an ASGI app with uvicorn on a free port of 127.0.0.1; yield its base URL."""

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ from contextlib import contextmanager
 import httpx
 import pytest
 from admin_http import ADMIN_KEY, admin, small_index
-from helpers import serve
+from helpers import free_port, serve
 
 from assistant.api import create_app
 from assistant.settings import PROJECT_ROOT, Settings
@@ -113,12 +112,6 @@ def test_writes_answer_409_while_another_process_ingests_and_reads_go_on(tmp_pat
         assert "Attendez qu'elle se termine" in detail["message"]
     assert ask.status_code == 200 and not ask.json()["abstained"]
     assert reindex_after.status_code == 200
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_serve_starts_on_the_previous_index_while_another_process_ingests(tmp_path):

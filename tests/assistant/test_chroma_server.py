@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -12,18 +11,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from helpers import make_settings, write_small_corpus
+from helpers import free_port, make_settings, write_small_corpus
 
 from assistant.core import build_assistant
 from assistant.errors import ConfigurationError
 from assistant.store import chroma_client
 from ingest.index import index_meta, ingest, load_state, open_store, remove_document
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -32,7 +25,7 @@ def chroma_server(tmp_path) -> Iterator[str]:
     binary = Path(sys.executable).with_name("chroma")
     if not binary.is_file():
         binary = Path(shutil.which("chroma") or "chroma")
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = (tmp_path / "chroma-server.log").open("w")
     server = subprocess.Popen(
@@ -99,7 +92,7 @@ def test_an_unreachable_chroma_server_is_a_clear_configuration_error(tmp_path):
         data_dir=tmp_path / "data",
         corpus_dir=tmp_path / "corpus",
         embedder="hash",
-        chroma_url=f"http://127.0.0.1:{_free_port()}",
+        chroma_url=f"http://127.0.0.1:{free_port()}",
     )
     write_small_corpus(settings.corpus_dir)
 
