@@ -29,6 +29,8 @@ from pathlib import Path
 import httpx
 
 from assistant.settings import PROJECT_ROOT, Settings
+from benchmarks.scale import rss_mb
+from evals.metrics import percentile
 from ingest.index import ingest
 
 # Everyday questions of agents, in French; not the evaluation's gold questions.
@@ -70,10 +72,8 @@ class LoadResult:
 
     def percentile(self, q: float) -> float:
         """Latency percentile in ms (nearest rank) of the successful requests."""
-        if not self.latencies_ms:
-            return float("nan")
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
+        value = percentile(self.latencies_ms, q)
+        return float("nan") if value is None else value
 
     def server_errors(self) -> int:
         """Responses with a 5xx status."""
@@ -96,14 +96,6 @@ class LoadResult:
             "rss_growth_mb": round(self.rss_after_mb - self.rss_before_mb, 1),
             "rss_peak_mb": round(self.rss_peak_mb, 1),
         }
-
-
-def rss_mb(pid: int, field_name: str = "VmRSS") -> float:
-    """A memory figure of a process, in MB, from /proc/<pid>/status (Linux)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(f"{field_name}:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def free_port() -> int:

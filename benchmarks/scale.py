@@ -29,10 +29,13 @@ CHUNKS_PER_DOCUMENT = 50
 COLLECTION = "chunks-bench"
 
 
-def rss_mb() -> float:
-    """Resident memory of this process now, in MB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+def rss_mb(pid: int | str = "self", field_name: str = "VmRSS") -> float:
+    """A memory figure of a process (this one by default), in MB, from /proc/<pid>/status.
+
+    VmRSS is the resident memory now, VmHWM its highest so far.
+    """
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field_name}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
