@@ -215,8 +215,9 @@ class Assistant:
         named = named_speakers(query.text, self.retriever.speakers())
         if named and not (filters and filters.speaker):
             narrowed = (filters or Filters()).model_copy(update={"speaker": named})
+            vector = self.retriever.store.embeddings.embed_query(query.text)
             hits = self.retriever.retrieve(
-                query.text, self.top_k, narrowed, lexical_query=query.lexical
+                query.text, self.top_k, narrowed, lexical_query=query.lexical, vector=vector
             )
             if len(hits) >= self.top_k:
                 return hits
@@ -225,7 +226,7 @@ class Assistant:
                 # the best of the others fill the rest.
                 ids = {h.chunk.id for h in hits}
                 overall = self.retriever.retrieve(
-                    query.text, self.top_k, filters, lexical_query=query.lexical
+                    query.text, self.top_k, filters, lexical_query=query.lexical, vector=vector
                 )
                 return [*hits, *(h for h in overall if h.chunk.id not in ids)][: self.top_k]
         if query.documents:

@@ -7,6 +7,7 @@ still meet passages saying "communauté de communes", "RGPD" or "amende".
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from assistant.lexical import tokenize
 
@@ -97,11 +98,18 @@ SYNONYMS: list[tuple[str, ...]] = [
 ]
 
 
+@lru_cache(maxsize=1)
+def _synonym_groups() -> tuple[frozenset[str], ...]:
+    """Each synonym group as the tokens of all its inflections, tokenized once."""
+    # Every inflection: the stemmer cuts "sollicité" and "sollicitées" differently.
+    return tuple(
+        frozenset(t for word in group for end in ("", "s", "e", "es") for t in tokenize(word + end))
+        for group in SYNONYMS
+    )
+
+
 def _synonyms(token: str) -> frozenset[str]:
-    for group in SYNONYMS:
-        # Every inflection: the stemmer cuts "sollicité" and "sollicitées" differently.
-        forms = [f"{word}{end}" for word in group for end in ("", "s", "e", "es")]
-        tokens = frozenset(t for form in forms for t in tokenize(form))
+    for tokens in _synonym_groups():
         if token in tokens:
             return tokens
     return frozenset([token])

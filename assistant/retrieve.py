@@ -97,6 +97,15 @@ class HybridRetriever:
         self.rrf_k = rrf_k
         self.reranker = reranker or NoopReranker()
         self._metadata = {c.id: c.metadata for c in store.all()}
+        # The metadata is a snapshot of the index: what is derived from it is derived once,
+        # not on every question.
+        self._speakers = sorted(
+            {s for m in self._metadata.values() for s in str(m.get("speakers", "")).split("; ")}
+            - {""}
+        )
+        self._catalog: dict[str, dict] = {}
+        for meta in self._metadata.values():
+            self._catalog.setdefault(meta.get("doc_id", ""), meta)
 
     def _allowed(self, filters: Filters | None) -> set[str] | None:
         if filters is None or not (filters.document_id or filters.kind or filters.speaker):
@@ -165,17 +174,11 @@ class HybridRetriever:
 
     def speakers(self) -> list[str]:
         """Every speaker recorded in the chunks' metadata (meeting reports)."""
-        names = set()
-        for meta in self._metadata.values():
-            names.update(s for s in str(meta.get("speakers", "")).split("; ") if s)
-        return sorted(names)
+        return list(self._speakers)
 
     def catalog(self) -> dict[str, dict]:
         """Each indexed document's metadata (title, kind, date, publisher), by id."""
-        documents: dict[str, dict] = {}
-        for meta in self._metadata.values():
-            documents.setdefault(meta.get("doc_id", ""), meta)
-        return documents
+        return dict(self._catalog)
 
     def document_ids(self) -> list[str]:
         """Identifiers of the indexed documents."""
