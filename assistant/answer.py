@@ -34,6 +34,25 @@ _WANTS_NUMBER = re.compile(
     r"percentage|what share|number of|which year|since when)\b",
     re.IGNORECASE,
 )
+# Questions asking when: answered by a date or a delay, not by any year ("IA Act (2023)").
+_WANTS_DATE = re.compile(
+    r"\b(quand|quelle date|depuis quand|jusqu'à quand|à partir de quand|quelle échéance|"
+    r"when|what date|which date)\b",
+    re.IGNORECASE,
+)
+_MONTHS = (
+    r"(?:janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|"
+    r"novembre|décembre|decembre|january|february|march|april|may|june|july|august|"
+    r"september|october|november|december)"
+)
+_DATE = re.compile(
+    rf"\b(?:\d{{1,2}}(?:er)?\s*{_MONTHS}|{_MONTHS}\s+\d{{4}}|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}"
+    r"|(?:en|depuis|dès|avant|après|jusqu'en|jusqu'à|d'ici|à compter de|à partir de|fin|début|"
+    r"in|since|by|before|after|until|from)\s+(?:l'année\s+|the\s+year\s+)?\d{4}"
+    r"|(?:\d+|un|une|deux|trois|quatre|cinq|six|dix|douze)\s+(?:ans?|années?|mois|jours?|"
+    r"semaines?|years?|months?|days?|weeks?)\b)",
+    re.IGNORECASE,
+)
 # Obligation or eligibility questions: the answer hinges on who is concerned.
 _WANTS_CONDITION = re.compile(
     r"\b(doi[st]|doivent|devons|devez|oblig\w*|impos\w*|concern\w*|applique\w*|"
@@ -227,6 +246,8 @@ class ExtractiveAnswerer:
             asked = set(_FIGURE.findall(question))
             # "Aucune sanction n'est prévue" answers "quel montant de sanction ?" too.
             numeric = [c for c in candidates if c.negates or set(_FIGURE.findall(c.text)) - asked]
+            if _WANTS_DATE.search(question):
+                numeric = [c for c in numeric if c.negates or _DATE.search(c.text)]
             own = max((c.own for c in numeric), default=0.0)
             if own < self.min_numeric_coverage:
                 best = None

@@ -18,6 +18,25 @@ from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_FRENCH
 _ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu)['’]", re.IGNORECASE)
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _THOUSANDS = re.compile(r"(?<=\d)[\s\u00a0\u202f.](?=\d{3}(?!\d))")
+# Ordinals spelled or abbreviated, one token per rank: "troisième", "3e", "3ème" and the
+# OCR's "3°" or "3¢" all read "ord3"; "première" and "1re" read "ord1".
+_SPELLED_RANKS = (
+    ("premier", "première", "premiere", "first"),
+    ("deuxième", "deuxieme", "second", "seconde", "2nde"),
+    ("troisième", "troisieme", "third"),
+    ("quatrième", "quatrieme", "fourth"),
+    ("cinquième", "cinquieme", "fifth"),
+    ("sixième", "sixieme", "sixth"),
+    ("septième", "septieme", "seventh"),
+    ("huitième", "huitieme", "eighth"),
+    ("neuvième", "neuvieme", "ninth"),
+    ("dixième", "dixieme", "tenth"),
+)
+_RANK_OF = {word: rank for rank, words in enumerate(_SPELLED_RANKS, start=1) for word in words}
+_ORDINAL = re.compile(
+    r"\b(?:(?P<word>" + "|".join(sorted(_RANK_OF, key=len, reverse=True)) + r")\b"
+    r"|(?P<digit>\d{1,2})(?:(?:er|re|ère|ème|eme|e|nd|rd|th)\b|[°¢]))"
+)
 # Words too common in this domain's questions to tell passages apart, beyond grammar words.
 _QUESTION_WORDS = {
     "quel",
@@ -102,7 +121,7 @@ _QUESTION_WORDS = {
 STOPWORDS = {w for w in (*STOPWORDS_FRENCH, *STOPWORDS_EN)} | _QUESTION_WORDS
 _STEMMER = Stemmer.Stemmer("french")
 # Bump when tokenisation changes: ingestion then rebuilds the BM25 index.
-TOKENIZER_VERSION = "2"
+TOKENIZER_VERSION = "3"
 
 
 def fold_accents(text: str) -> str:
@@ -122,7 +141,7 @@ def tokenize(text: str) -> list[str]:
     Numbers keep their digits with thousands separators removed, so "50 000",
     "50.000" and "50000" are the same token.
     """
-    text = _THOUSANDS.sub("", text.lower())
+    text = _ORDINAL.sub(_rank_token, _THOUSANDS.sub("", text.lower()))
     text = _ELISION.sub(" ", text)
     tokens = []
     for word in _TOKEN.findall(text):
@@ -133,6 +152,11 @@ def tokenize(text: str) -> list[str]:
         elif len(word) > 1:
             tokens.append(_stem(word))
     return tokens
+
+
+def _rank_token(match: re.Match) -> str:
+    rank = match.group("digit") or _RANK_OF[match.group("word")]
+    return f" ord{rank} "
 
 
 class Bm25Index:

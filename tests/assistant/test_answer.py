@@ -336,6 +336,45 @@ def test_a_count_of_something_else_does_not_answer_how_many(answerer):
     assert draft.abstained
 
 
+def _one_passage_answerer(text: str) -> tuple[ExtractiveAnswerer, list[Hit]]:
+    answerer = ExtractiveAnswerer(Bm25Index.build(["ia"], [text]))
+    return answerer, [Hit(StoredChunk("ia", text, {"doc_id": "d", "title": "IA"}), 1.0, 0.9)]
+
+
+def test_a_year_naming_a_law_does_not_answer_when():
+    answerer, hits = _one_passage_answerer(
+        "IA Act (2023) : les applications d'IA des collectivités sont soumises à des "
+        "obligations de mise en conformité."
+    )
+
+    draft = answerer.answer(
+        build_query(
+            "Avant quelle date les collectivités doivent-elles être en conformité avec l'IA Act ?",
+            [],
+        ),
+        hits,
+    )
+
+    assert draft.abstained
+
+
+@pytest.mark.parametrize(
+    "when", ["avant le 2 août 2026", "d'ici 2026", "en août 2026", "dans les 24 mois"]
+)
+def test_a_date_or_a_delay_answers_when(when):
+    answerer, hits = _one_passage_answerer(
+        f"IA Act : les collectivités doivent être en conformité {when} pour les applications d'IA."
+    )
+
+    draft = answerer.answer(
+        build_query("Quand les collectivités doivent-elles être en conformité avec l'IA Act ?", []),
+        hits,
+    )
+
+    assert not draft.abstained
+    assert when in draft.answer
+
+
 def test_a_count_spelled_out_in_words_answers_how_many():
     ids = ["velo"]
     text = "Le plan vélo prévoit quarante-deux kilomètres de pistes cyclables d'ici 2027."

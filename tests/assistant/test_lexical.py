@@ -44,6 +44,19 @@ def test_small_numbers_and_years_stay_apart():
     assert tokenize("1.5") == ["1", "5"]
 
 
+@pytest.mark.parametrize(
+    "written", ["troisième", "troisieme", "3e", "3ème", "3eme", "3°", "3¢", "third"]
+)
+def test_an_ordinal_spelled_abbreviated_or_misread_is_one_token(written):
+    assert tokenize(f"{written} réunion plénière") == tokenize("3e réunion plénière")
+    assert tokenize("3°réunion") == tokenize("3e réunion")
+
+
+def test_ordinals_of_different_ranks_and_plain_numbers_stay_apart():
+    assert tokenize("1re plénière") == tokenize("première plénière") != tokenize("2e plénière")
+    assert tokenize("3 réunions") != tokenize("3e réunion")
+
+
 def _index():
     texts = {
         "reen": "Les intercommunalités de plus de 50 000 habitants doivent élaborer une "
