@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from assistant.brief import asks_for_brief, group_by_speaker, named_speakers
+from assistant.brief import asks_for_brief, asks_who_is, group_by_speaker, named_speakers
 from assistant.conditions import (
     applies_to_kind,
     contradicted,
@@ -51,6 +51,14 @@ _DATE = re.compile(
     r"in|since|by|before|after|until|from)\s+(?:l'année\s+|the\s+year\s+)?\d{4}"
     r"|(?:\d+|un|une|deux|trois|quatre|cinq|six|dix|douze)\s+(?:ans?|années?|mois|jours?|"
     r"semaines?|years?|months?|days?|weeks?)\b)",
+    re.IGNORECASE,
+)
+# Titles answering "Quelles fonctions occupe X ?": "Vice-Présidente", "DGA", "maire".
+_ROLE = re.compile(
+    r"\b(?:(?:vice|co)[-\s]?présidente?|présidente?|maire|adjointe?|directeur|directrice|"
+    r"DGA|DGS|DSI|chargée? de mission|cheff?e? de (?:projet|service)|responsable|déléguée?|"
+    r"conseill[eè]re?|secrétaire général\w*|(?:vice[-\s])?president|director|mayor|"
+    r"head of)\b",
     re.IGNORECASE,
 )
 # Obligation or eligibility questions: the answer hinges on who is concerned.
@@ -171,6 +179,7 @@ class ExtractiveAnswerer:
         wants_number: bool,
         wants_condition: bool,
         claimed_units: frozenset[str] = frozenset(),
+        wants_role: bool = False,
     ) -> list[_Candidate]:
         total = sum(w for _, w in concepts) or 1.0
 
@@ -201,6 +210,8 @@ class ExtractiveAnswerer:
                 if wants_number and _DIGIT.search(unit):
                     score += 0.08
                 if wants_condition and find_thresholds(unit):
+                    score += 0.08
+                if wants_role and _ROLE.search(unit):
                     score += 0.08
                 if claimed_units and {u for _, u in quantities(unit)} & claimed_units:
                     score += 0.08  # a figure the question asserts is checked against this one
@@ -236,6 +247,7 @@ class ExtractiveAnswerer:
             wants_number,
             _wants_condition(query),
             frozenset(u for _, u in quantities(without_population(question))),
+            asks_who_is(question),
         )
         best_dense = max((h.dense for h in hits if h.dense is not None), default=0.0)
         best = candidates[0] if candidates else None
@@ -390,6 +402,12 @@ class ExtractiveAnswerer:
                             applies_to_kind(t, profile.kind)
                         ],
                     )
+                    if applies_to_kind(thresholds[0], profile.kind):
+                        # The rule for the asker's kind answers; the others' would read
+                        # as a contradicting "no".
+                        thresholds = [
+                            t for t in thresholds if applies_to_kind(t, profile.kind) is not False
+                        ]
                     preamble.extend(
                         verdict(t, profile, marker(candidate), language) for t in thresholds[:2]
                     )

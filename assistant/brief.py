@@ -12,6 +12,10 @@ _WANTS_BRIEF = re.compile(
     r"prises? de parole|interventions?|qui a parl)",
     re.IGNORECASE,
 )
+# "Quelles fonctions occupe X ?": who someone is, told by a title, not by what they said.
+_WHO_IS = re.compile(
+    r"\b(?:fonctions?|rôles?|postes?|mandats?|qui est|who is|role|position|job)\b", re.IGNORECASE
+)
 LEAD = {
     "fr": "Ce qu'ont dit les participants, par intervenant :",
     "en": "What the participants said, by speaker (quoted in French):",
@@ -21,6 +25,11 @@ LEAD = {
 def asks_for_brief(question: str) -> bool:
     """True for a facilitator's question about who said what."""
     return bool(_WANTS_BRIEF.search(question))
+
+
+def asks_who_is(question: str) -> bool:
+    """True for a question about someone's functions or role rather than their words."""
+    return bool(_WHO_IS.search(question))
 
 
 def named_speakers(question: str, speakers: list[str]) -> list[str]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
 from assistant.answer import Answerer, Draft, ExtractiveAnswerer
-from assistant.brief import named_speakers
+from assistant.brief import asks_who_is, named_speakers
 from assistant.embeddings import build_embeddings, embedder_name
 from assistant.errors import ConfigurationError, IndexMissingError, InvalidQuestionError
 from assistant.lexical import Bm25Index
@@ -213,7 +213,7 @@ class Assistant:
     def _retrieve(self, query: Query, filters: Filters | None) -> list[Hit]:
         """Passages for the query; a question naming a speaker looks at their words first."""
         named = named_speakers(query.text, self.retriever.speakers())
-        if named and not (filters and filters.speaker):
+        if named and not (filters and filters.speaker) and not asks_who_is(query.question):
             narrowed = (filters or Filters()).model_copy(update={"speaker": named})
             vector = self.retriever.store.embeddings.embed_query(query.text)
             hits = self.retriever.retrieve(

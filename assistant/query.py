@@ -124,10 +124,10 @@ _ORDINAL = re.compile(
 
 
 def next_in_sequence(text: str, language: str = "fr") -> str:
-    """The text with its first ordinal moved one step on ("deuxième" → "troisième (3)").
+    """The text with its first ordinal moved one step on ("deuxième" → "troisième").
 
-    The text comes back unchanged when it holds no ordinal. The figure comes along because
-    documents number items as often as they spell them ("3e réunion", read "3").
+    The text comes back unchanged when it holds no ordinal; the tokenizer reads "troisième"
+    as the documents' "3e" or "3°".
     """
     match = _ORDINAL.search(text)
     if match is None:
@@ -136,9 +136,7 @@ def next_in_sequence(text: str, language: str = "fr") -> str:
     rank = int(digit) if digit else _RANKS[match.group("word").casefold()]
     following = rank + 1
     spelled = _SPELLED[language]
-    replacement = str(following)
-    if following <= len(spelled):
-        replacement = f"{spelled[following - 1]} ({following})"
+    replacement = spelled[following - 1] if following <= len(spelled) else f"{following}e"
     return f"{text[: match.start()]}{replacement}{text[match.end() :]}"
 
 

@@ -398,3 +398,48 @@ def test_each_document_a_comparing_question_names_is_quoted(answerer):
     assert not draft.abstained
     assert "30 %" in draft.answer  # the weaker document's best sentence is quoted too
     assert {c.document_id for c in draft.citations} == {"doc-rgaa", "doc-budget"}
+
+
+@pytest.mark.parametrize(
+    ("asker", "applies", "left_out"),
+    [
+        ("Une commune de 1 200 habitants", "moins de 3 500", "moins de 15 000"),
+        ("Une communauté de communes de 9 000 habitants", "moins de 15 000", "moins de 3 500"),
+    ],
+)
+def test_the_rule_for_the_askers_kind_answers_alone(asker, applies, left_out):
+    text = (
+        "L'Accompagnement Numérique Sur Mesure s'adresse aux communes de moins de 3 500 "
+        "habitants et aux intercommunalités de moins de 15 000 habitants."
+    )
+    answerer = ExtractiveAnswerer(Bm25Index.build(["ansm"], [text]))
+    hit = Hit(StoredChunk("ansm", text, {"doc_id": "d", "title": "ANCT"}), 1.0, 0.9)
+
+    draft = answerer.answer(
+        build_query(f"{asker} peut-elle bénéficier de l'Accompagnement Numérique Sur Mesure ?", []),
+        [hit],
+    )
+
+    verdicts = draft.answer.split("D'après les documents")[0].replace("\u202f", " ")
+    assert verdicts.startswith("Oui")
+    assert applies in verdicts
+    assert left_out not in verdicts
+    assert "Non" not in verdicts
+
+
+def test_a_question_on_someones_functions_quotes_their_title_not_their_words():
+    texts = {
+        "said": "Jeanne Martin : la feuille de route permet de mieux se connaître et de "
+        "savoir où l'on veut aller.",
+        "list": "Jeanne Martin, vice-présidente de la communauté de communes en charge du "
+        "numérique.",
+    }
+    answerer = ExtractiveAnswerer(Bm25Index.build(list(texts), list(texts.values())))
+    hits = [
+        Hit(StoredChunk(i, t, {"doc_id": "d", "title": "Plénière"}), 1 / (60 + r), 0.85)
+        for r, (i, t) in enumerate(texts.items(), start=1)
+    ]
+
+    draft = answerer.answer(build_query("Quelles fonctions occupe Jeanne Martin ?", []), hits)
+
+    assert "vice-présidente" in draft.answer.split("\n")[1]
