@@ -31,13 +31,13 @@ _FIGURE = re.compile(r"\d+(?:[\s\u00a0\u202f.,]\d{3})*")
 _WANTS_NUMBER = re.compile(
     r"\b(combien|montant|seuil|quand|quelle date|depuis quand|quelle année|pourcentage|"
     r"quelle part|quel taux|nombre de|jusqu'à quel|how many|how much|when|threshold|amount|"
-    r"percentage|what share|number of|which year|since when)\b",
+    r"percentage|what share|number of|which year|since when|échéance|date limite|deadline)\b",
     re.IGNORECASE,
 )
 # Questions asking when: answered by a date or a delay, not by any year ("IA Act (2023)").
 _WANTS_DATE = re.compile(
-    r"\b(quand|quelle date|depuis quand|jusqu'à quand|à partir de quand|quelle échéance|"
-    r"when|what date|which date)\b",
+    r"\b(quand|quelle date|depuis quand|jusqu'à quand|à partir de quand|échéance|date limite|"
+    r"when|what date|which date|deadline)\b",
     re.IGNORECASE,
 )
 _MONTHS = (

@@ -195,6 +195,37 @@ def test_query_concepts_in_english_carry_the_french_words():
     assert any(set(tokenize("RGPD")) <= c for c in concepts)
 
 
+@pytest.mark.parametrize(
+    ("english", "french"),
+    [
+        ("private partners", "partenaires privés"),
+        ("hosting and storage", "hébergement stockage"),
+        ("digital illiteracy", "illectronisme"),
+        ("training needs", "besoins formation"),
+    ],
+)
+def test_everyday_english_words_meet_the_corpus_french(english, french):
+    concepts = query_concepts(f"What about {english}?", "en")
+
+    for token in tokenize(french):
+        assert any(token in c for c in concepts), token
+
+
+def test_a_deadline_is_a_date_question():
+    answerer, hits = _one_passage_answerer(
+        "Les collectivités doivent rendre leurs sites internet conformes au RGAA."
+    )
+
+    draft = answerer.answer(
+        build_query(
+            "What is the legal deadline for a municipality's website to be RGAA-compliant?", []
+        ),
+        hits,
+    )
+
+    assert draft.abstained
+
+
 def test_answers_with_a_marker_when_a_passage_covers_the_question(answerer):
     query = build_query("Quelles intercommunalités doivent élaborer une stratégie REEN ?", [])
 
