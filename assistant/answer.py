@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from assistant.brief import asks_for_brief, asks_who_is, group_by_speaker, named_speakers
 from assistant.conditions import (
@@ -118,6 +118,16 @@ class Answerer(Protocol):
     def answer(self, query: Query, hits: list[Hit]) -> Draft: ...
 
 
+class _Wants(NamedTuple):
+    """What kind of sentence the question calls for; each favours such sentences."""
+
+    number: bool  # a figure: "combien", "quel taux"
+    condition: bool  # who is concerned: an obligation, "for us"
+    role: bool  # someone's title: "quelles fonctions occupe X"
+    list: bool  # an enumeration: "quels critères"
+    claimed_units: frozenset[str]  # units of figures the question asserts ("775 collectivités")
+
+
 @dataclass
 class _Candidate:
     hit_index: int
@@ -173,13 +183,7 @@ class ExtractiveAnswerer:
         return weighted
 
     def _candidates(
-        self,
-        hits: list[Hit],
-        concepts: list[tuple[frozenset[str], float]],
-        wants_number: bool,
-        wants_condition: bool,
-        claimed_units: frozenset[str] = frozenset(),
-        wants_role: bool = False,
+        self, hits: list[Hit], concepts: list[tuple[frozenset[str], float]], wants: _Wants
     ) -> list[_Candidate]:
         total = sum(w for _, w in concepts) or 1.0
 
@@ -193,27 +197,31 @@ class ExtractiveAnswerer:
         candidates = []
         for index, hit in enumerate(hits):
             meta = hit.chunk.metadata
-            # Words naming the document ("the CNAM study") hold for all its sentences alike.
-            in_title = covered(terms(meta.get("title", "")))
+            # Words naming the document ("the CNAM study", "the ANPP brief") hold for all
+            # its sentences alike.
+            in_title = covered(terms(f"{meta.get('title', '')} {meta.get('publisher', '')}"))
             # A section heading ("Missions du DPO") names what the lines below it are about.
             heading = covered(terms(meta.get("heading", "")))
             passage = covered(terms(hit.chunk.text)) | heading
             passage_cover = weight(passage | in_title) / total
             prior = hit.score / best_fused
             previous: set[int] = set()
-            for position, unit in enumerate(sentence_units(hit.chunk.text)):
+            units = sentence_units(hit.chunk.text)
+            for position, unit in enumerate(units):
                 own = covered(terms(unit)) | in_title
                 # The line before often names what this one is about (a law, a speaker).
                 score_own = (weight(own) + 0.5 * weight((previous | heading) - own)) / total
                 previous = own
                 score = 0.5 * score_own + 0.3 * passage_cover + 0.2 * prior - 0.005 * position
-                if wants_number and _DIGIT.search(unit):
+                if wants.number and _DIGIT.search(unit):
                     score += 0.08
-                if wants_condition and find_thresholds(unit):
+                if wants.condition and find_thresholds(unit):
                     score += 0.08
-                if wants_role and _ROLE.search(unit):
+                if wants.role and _ROLE.search(unit):
                     score += 0.08
-                if claimed_units and {u for _, u in quantities(unit)} & claimed_units:
+                if wants.list and unit.rstrip().endswith(":") and position + 1 < len(units):
+                    score += 0.08  # "Selon 6 critères : …" brings the list asked for
+                if wants.claimed_units and {u for _, u in quantities(unit)} & wants.claimed_units:
                     score += 0.08  # a figure the question asserts is checked against this one
                 negates = bool(covered(_negated(unit)))
                 if negates:
@@ -241,14 +249,15 @@ class ExtractiveAnswerer:
         question = query.question
         concepts = self._concepts(query)
         wants_number = bool(_WANTS_NUMBER.search(question))
-        candidates = self._candidates(
-            hits,
-            concepts,
-            wants_number,
-            _wants_condition(query),
-            frozenset(u for _, u in quantities(without_population(question))),
-            asks_who_is(question),
+        wants_list = bool(_WANTS_LIST.search(question))
+        wants = _Wants(
+            number=wants_number,
+            condition=_wants_condition(query),
+            role=asks_who_is(question),
+            list=wants_list,
+            claimed_units=frozenset(u for _, u in quantities(without_population(question))),
         )
+        candidates = self._candidates(hits, concepts, wants)
         best_dense = max((h.dense for h in hits if h.dense is not None), default=0.0)
         best = candidates[0] if candidates else None
         if best is not None and wants_number:
@@ -274,7 +283,6 @@ class ExtractiveAnswerer:
             candidates, hits, broad=asks_across_documents(question) or bool(query.documents)
         )
         chosen += self._from_each(query.documents, candidates, chosen, hits)
-        wants_list = bool(_WANTS_LIST.search(question))
         quotes = [
             (
                 self._in_context(hits[c.hit_index], c, wants_list, next_passage(hits, c.hit_index)),

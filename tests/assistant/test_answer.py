@@ -474,3 +474,41 @@ def test_a_question_on_someones_functions_quotes_their_title_not_their_words():
     draft = answerer.answer(build_query("Quelles fonctions occupe Jeanne Martin ?", []), hits)
 
     assert "vice-présidente" in draft.answer.split("\n")[1]
+
+
+def test_words_naming_the_publisher_hold_for_all_its_sentences():
+    text = "Alors que la France compte 15 % de personnes en situation d'illectronisme."
+    others = ["Le plan vélo prévoit des pistes cyclables.", "La cantine sert des repas bio."]
+    answerer = ExtractiveAnswerer(Bm25Index.build(["flash", "a", "b"], [text, *others]))
+    metadata = {"doc_id": "d", "title": "Flash numérique", "publisher": "ANPP"}
+    hits = [Hit(StoredChunk("flash", text, metadata), 1.0, 0.80)]
+    question = "Selon l'ANPP, quelle part des personnes est en situation d'illectronisme ?"
+
+    draft = answerer.answer(build_query(question, []), hits)
+
+    assert not draft.abstained
+    assert "15 %" in draft.answer
+    unnamed = {**metadata, "publisher": ""}
+    hits = [Hit(StoredChunk("flash", text, unnamed), 1.0, 0.80)]
+    assert answerer.answer(build_query(question, []), hits).abstained
+
+
+def test_a_list_question_prefers_the_sentence_that_introduces_the_list():
+    texts = {
+        "intro": "Le baromètre distingue 6 critères qui qualifient les orientations des "
+        "collectivités.",
+        "list": "Le baromètre retient 6 critères :\n"
+        "• Présence d'un schéma directeur\n"
+        "• Présence d'un élu en charge du numérique\n"
+        "• Dispositif d'évaluation",
+    }
+    answerer = ExtractiveAnswerer(Bm25Index.build(list(texts), list(texts.values())))
+    hits = [
+        Hit(StoredChunk(i, t, {"doc_id": "d", "title": "Étude"}), 1 / (60 + r), 0.9)
+        for r, (i, t) in enumerate(texts.items(), start=1)
+    ]
+
+    draft = answerer.answer(build_query("Sur quels critères repose le baromètre ?", []), hits)
+
+    assert "schéma directeur" in draft.answer
+    assert "Dispositif d'évaluation" in draft.answer
