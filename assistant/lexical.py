@@ -47,6 +47,13 @@ _QUESTION_WORDS = {
     "comment",
     "pourquoi",
     "quand",
+    "lequel",
+    "laquelle",
+    "lesquels",
+    "lesquelles",
+    "auquel",
+    "auxquels",
+    "auxquelles",
     "est",
     "sont",
     "fait",
@@ -121,7 +128,7 @@ _QUESTION_WORDS = {
 STOPWORDS = {w for w in (*STOPWORDS_FRENCH, *STOPWORDS_EN)} | _QUESTION_WORDS
 _STEMMER = Stemmer.Stemmer("french")
 # Bump when tokenisation changes: ingestion then rebuilds the BM25 index.
-TOKENIZER_VERSION = "3"
+TOKENIZER_VERSION = "4"
 
 
 def fold_accents(text: str) -> str:

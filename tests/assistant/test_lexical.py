@@ -27,6 +27,7 @@ def test_elisions_are_stripped(text):
 
 def test_stop_words_and_question_words_are_dropped():
     assert tokenize("le la les de du des et quelle est") == []
+    assert tokenize("lequel laquelle lesquels lesquelles auquel") == []
     assert tokenize("Quelle est la stratégie de la commune ?") == tokenize("stratégie commune")
 
 
