@@ -17,6 +17,8 @@ from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_FRENCH
 
 _ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu)['’]", re.IGNORECASE)
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+# "D'après l'étude" means "according to": no topic word, unlike "3 ans après".
+_ACCORDING_TO = re.compile(r"\bd['’]après\b", re.IGNORECASE)
 _THOUSANDS = re.compile(r"(?<=\d)[\s\u00a0\u202f.](?=\d{3}(?!\d))")
 # Ordinals spelled or abbreviated, one token per rank: "troisième", "3e", "3ème" and the
 # OCR's "3°" or "3¢" all read "ord3"; "première" and "1re" read "ord1".
@@ -127,8 +129,8 @@ _QUESTION_WORDS = {
 }
 STOPWORDS = {w for w in (*STOPWORDS_FRENCH, *STOPWORDS_EN)} | _QUESTION_WORDS
 _STEMMER = Stemmer.Stemmer("french")
-# Bump when tokenisation changes: ingestion then rebuilds the BM25 index.
-TOKENIZER_VERSION = "4"
+# Bump when tokenisation or the indexed text changes: ingestion then rebuilds the BM25 index.
+TOKENIZER_VERSION = "6"
 
 
 def fold_accents(text: str) -> str:
@@ -148,7 +150,7 @@ def tokenize(text: str) -> list[str]:
     Numbers keep their digits with thousands separators removed, so "50 000",
     "50.000" and "50000" are the same token.
     """
-    text = _ORDINAL.sub(_rank_token, _THOUSANDS.sub("", text.lower()))
+    text = _ORDINAL.sub(_rank_token, _THOUSANDS.sub("", _ACCORDING_TO.sub(" ", text.lower())))
     text = _ELISION.sub(" ", text)
     tokens = []
     for word in _TOKEN.findall(text):

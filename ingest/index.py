@@ -445,7 +445,8 @@ def _commit(store: ChromaIndex, index_dir: Path, state: dict) -> int:
     chunks = store.all()
     keep = [c for c in chunks if c.id in owned]
     lexical = Bm25Index.build(
-        [c.id for c in keep], [f"{c.metadata.get('heading', '')}\n{c.text}" for c in keep]
+        [c.id for c in keep],
+        [f"{c.metadata.get('title', '')}\n{c.metadata.get('heading', '')}\n{c.text}" for c in keep],
     )
     meta = {"collection": store.name, "signature": state.get("signature"), "chunks": len(keep)}
     publish_lexical(index_dir, lexical, meta)

@@ -28,6 +28,8 @@ def test_elisions_are_stripped(text):
 def test_stop_words_and_question_words_are_dropped():
     assert tokenize("le la les de du des et quelle est") == []
     assert tokenize("lequel laquelle lesquels lesquelles auquel") == []
+    assert tokenize("d'après l'étude") == tokenize("étude")
+    assert tokenize("3 ans après") == ["3", *tokenize("ans après")[-2:]]
     assert tokenize("Quelle est la stratégie de la commune ?") == tokenize("stratégie commune")
 
 
