@@ -92,6 +92,10 @@ def ui_error(message: str, title: str = "Erreur") -> gr.Error:
     return gr.Error(html.escape(message), title=title, print_exception=False)
 
 
+def _no_population() -> None:
+    return None
+
+
 def _profile(kind: str | None, population: float | None) -> Profile | None:
     kind = None if not kind or kind == ANY_KIND else kind
     population = int(population) if population else None
@@ -300,7 +304,12 @@ def build_ui(
                 PROFILE_KINDS, value=ANY_KIND, label="Type", elem_id="profile-kind"
             )
             profile_population = gr.Number(
-                None, label="Population (habitants)", precision=0, minimum=0, elem_id="population"
+                _no_population,  # a callable: Gradio shows None as "0" otherwise (#6728)
+                label="Population (habitants)",
+                placeholder="non renseignée",
+                precision=0,
+                minimum=0,
+                elem_id="population",
             )
             gr.Markdown("### Filtres")
             document_filter = gr.Dropdown(

@@ -105,6 +105,8 @@ def test_empty_question_shows_a_french_message_not_a_trace(page, live_server):
 
 def test_side_panel_profile_brief_and_markdown_export(page, live_server):
     open_chat(page, live_server)
+    # An empty population reads empty, not "0" (it is filled in on load).
+    page.wait_for_function("() => document.querySelector('#population input').value === ''")
     page.locator("#profile-kind input").click()
     page.get_by_role("option", name="communauté de communes", exact=True).click()
     page.locator("#population input").fill("20000")
