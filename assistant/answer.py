@@ -274,8 +274,9 @@ class ExtractiveAnswerer:
                 best = None
         if best is None or (best.coverage < self.min_coverage and best_dense < self.min_dense):
             return Draft(abstention(query), abstained=True)
+        quoter = _Quoter(hits, wants_list)
         if query.brief or asks_for_brief(query.text):
-            brief = self._brief(query, candidates, hits)
+            brief = self._brief(query, candidates, hits, quoter)
             if brief is not None:
                 return brief
 
@@ -283,41 +284,32 @@ class ExtractiveAnswerer:
             candidates, hits, broad=asks_across_documents(question) or bool(query.documents)
         )
         chosen += self._from_each(query.documents, candidates, chosen, hits)
-        quotes = [
-            (
-                self._in_context(hits[c.hit_index], c, wants_list, next_passage(hits, c.hit_index)),
-                hits[c.hit_index],
-            )
-            for c in chosen
-        ]
+        quotes = [(quoter.shown(c), hits[c.hit_index]) for c in chosen]
         if not mentions_focus(
             question, query.language, quotes, self.lexical
-        ) and not self._corrects(query, chosen, hits):
+        ) and not self._corrects(query, chosen[0], quoter):
             # "Quelles décisions…" answered by lines that never speak of a decision is a
             # near miss: the passages are about the topic, not about what was asked. A
             # false premise the passages correct is still worth answering.
             return Draft(abstention(query), abstained=True)
-        if _wants_condition(query) and not any(
-            find_thresholds(self._in_context(hits[c.hit_index], c)) for c in chosen
-        ):
+        if _wants_condition(query) and not any(find_thresholds(quoter.plain(c)) for c in chosen):
             # An obligation question: bring in the best sentence that states who is concerned.
             extra = next(
                 (
                     c
                     for c in candidates[1:]
-                    if c.score >= 0.5 * best.score
-                    and find_thresholds(self._in_context(hits[c.hit_index], c))
+                    if c.score >= 0.5 * best.score and find_thresholds(quoter.plain(c))
                 ),
                 None,
             )
             if extra is not None:
                 chosen.append(extra)
-        return self._compose(query, chosen, hits)
+        return self._compose(query, chosen, hits, quoter)
 
-    def _corrects(self, query: Query, chosen: list[_Candidate], hits: list[Hit]) -> bool:
+    @staticmethod
+    def _corrects(query: Query, best: _Candidate, quoter: _Quoter) -> bool:
         """Whether the best sentence contradicts something the question asserts."""
-        best = chosen[0]
-        text = clean_for_display(self._in_context(hits[best.hit_index], best))
+        text = clean_for_display(quoter.plain(best))
         profile = profile_from(f"{query.question} {query.context}", query.profile)
         return bool(contradicted(query.question, text, profile))
 
@@ -369,16 +361,12 @@ class ExtractiveAnswerer:
                 extra.append(best)
         return extra
 
-    def _compose(self, query: Query, chosen: list[_Candidate], hits: list[Hit]) -> Draft:
+    def _compose(
+        self, query: Query, chosen: list[_Candidate], hits: list[Hit], quoter: _Quoter
+    ) -> Draft:
         """Number the cited passages, write the verdict or correction, then the quotes."""
         language = query.language
-        wants_list = bool(_WANTS_LIST.search(query.question))
-        texts = {
-            id(c): clean_for_display(
-                self._in_context(hits[c.hit_index], c, wants_list, next_passage(hits, c.hit_index))
-            )
-            for c in chosen
-        }
+        texts = {id(c): clean_for_display(quoter.shown(c)) for c in chosen}
         # Sentences of one passage read best in the passage's own order.
         first_rank: dict[int, int] = {}
         for rank, candidate in enumerate(chosen):
@@ -433,7 +421,9 @@ class ExtractiveAnswerer:
         ]
         return Draft("\n".join(lines), abstained=False, citations=citations)
 
-    def _brief(self, query: Query, candidates: list[_Candidate], hits: list[Hit]) -> Draft | None:
+    def _brief(
+        self, query: Query, candidates: list[_Candidate], hits: list[Hit], quoter: _Quoter
+    ) -> Draft | None:
         """Statements grouped by speaker: the best sentence of each relevant statement."""
         floor = 0.55 * candidates[0].score
         per_passage: dict[int, _Candidate] = {}
@@ -456,9 +446,7 @@ class ExtractiveAnswerer:
             speaker = str(meta["speakers"]).split("; ")[0]
             organisations = [o for o in str(meta.get("organisations", "")).split("; ") if o]
             label = f"{speaker} ({organisations[0]})" if len(organisations) == 1 else speaker
-            statement = _SPEAKER_PREFIX.sub(
-                "", self._in_context(hits[candidate.hit_index], candidate)
-            )
+            statement = _SPEAKER_PREFIX.sub("", quoter.plain(candidate))
             quotes.append((label, statement, f"[{numbers[candidate.hit_index]}]"))
         citations = [
             Citation(n=n, **hits[index].to_passage().model_dump()) for index, n in numbers.items()
@@ -470,12 +458,32 @@ class ExtractiveAnswerer:
     def _document(hits: list[Hit], candidate: _Candidate) -> str:
         return hits[candidate.hit_index].chunk.metadata.get("doc_id", "")
 
-    @staticmethod
-    def _in_context(
-        hit: Hit, candidate: _Candidate, wants_list: bool = False, following: str = ""
-    ) -> str:
-        """The candidate sentence with the context a reader needs (see `quote_in_context`)."""
-        return quote_in_context(hit.chunk.text, candidate.position, wants_list, following)
+
+class _Quoter:
+    """Each candidate sentence in the context a reader needs (see `quote_in_context`),
+    worked out once per answer: as shown (with the list a list question asks for, continued
+    in the next passage) or plain (its lead-in or antecedent only)."""
+
+    def __init__(self, hits: list[Hit], wants_list: bool):
+        self.hits = hits
+        self.wants_list = wants_list
+        self._quoted: dict[tuple[int, int, bool], str] = {}
+
+    def shown(self, candidate: _Candidate) -> str:
+        return self._quote(candidate, self.wants_list)
+
+    def plain(self, candidate: _Candidate) -> str:
+        return self._quote(candidate, False)
+
+    def _quote(self, candidate: _Candidate, as_list: bool) -> str:
+        key = (candidate.hit_index, candidate.position, as_list)
+        if key not in self._quoted:
+            index = candidate.hit_index
+            following = next_passage(self.hits, index) if as_list else ""
+            self._quoted[key] = quote_in_context(
+                self.hits[index].chunk.text, candidate.position, as_list, following
+            )
+        return self._quoted[key]
 
 
 _NEGATED = re.compile(r"\b(?:aucune?|pas\s+de|pas\s+d'|sans|no|without)\s*(\w+)", re.IGNORECASE)
