@@ -73,7 +73,10 @@ def quote_in_context(
 
 
 def next_passage(hits: list[Hit], index: int) -> str:
-    """The text of the passage after hit `index`'s in its document, if retrieved too."""
+    """The text of the passage after hit `index`'s in its document: the one the retriever
+    gave it (see `HybridRetriever`), or else one retrieved among `hits`."""
+    if hits[index].following:
+        return hits[index].following
     meta = hits[index].chunk.metadata
     return next(
         (

@@ -9,6 +9,7 @@ from typing import Protocol
 from assistant.errors import ConfigurationError, InvalidQuestionError
 from assistant.lexical import Bm25Index
 from assistant.schemas import Filters, Passage
+from assistant.sentences import ends_open
 from assistant.store import ChromaIndex, StoredChunk
 
 
@@ -20,6 +21,7 @@ class Hit:
     score: float  # fused score, higher is better
     dense: float | None = None  # cosine similarity to the question
     lexical: float | None = None  # BM25 score
+    following: str = ""  # the document's next passage, when this one ends on an open list
 
     def to_passage(self) -> Passage:
         """The public shape of a retrieved passage."""
@@ -106,6 +108,7 @@ class HybridRetriever:
         self._catalog: dict[str, dict] = {}
         for meta in self._metadata.values():
             self._catalog.setdefault(meta.get("doc_id", ""), meta)
+        self._at = {(m.get("doc_id"), m.get("ordinal")): i for i, m in self._metadata.items()}
 
     def _allowed(self, filters: Filters | None) -> set[str] | None:
         if filters is None or not (filters.document_id or filters.kind or filters.speaker):
@@ -170,7 +173,21 @@ class HybridRetriever:
             for i in order
             if i in chunks
         ]
-        return self.reranker.rerank(question, hits)[:k]
+        return self._with_following(self.reranker.rerank(question, hits)[:k])
+
+    def _with_following(self, hits: list[Hit]) -> list[Hit]:
+        """Give each passage ending on a list or a lead-in the document's next passage: a
+        list cut by the chunking goes on there, retrieved or not."""
+        wanted: dict[str, list[Hit]] = {}
+        for hit in hits:
+            meta = hit.chunk.metadata
+            following = self._at.get((meta.get("doc_id"), (meta.get("ordinal") or 0) + 1))
+            if following is not None and ends_open(hit.chunk.text):
+                wanted.setdefault(following, []).append(hit)
+        for chunk_id, chunk in self.store.get(list(wanted)).items():
+            for hit in wanted[chunk_id]:
+                hit.following = chunk.text
+        return hits
 
     def speakers(self) -> list[str]:
         """Every speaker recorded in the chunks' metadata (meeting reports)."""

@@ -92,6 +92,12 @@ def list_runs(text: str) -> list[int | None]:
     return [run for _, run in _units(text)]
 
 
+def ends_open(text: str) -> bool:
+    """Whether the passage ends on a list item or a lead-in (":"): it may go on in the next."""
+    units = _units(text)
+    return bool(units) and (units[-1][1] is not None or units[-1][0].rstrip().endswith(":"))
+
+
 _PROBE = 40  # characters of the next passage looked for at the end of this one
 
 

@@ -141,3 +141,35 @@ def test_a_named_speakers_few_passages_come_first_then_the_best_others(hash_sett
     theirs = [h for h in hits if h.chunk.metadata["speakers"] == "Sophie Lambert"]
     assert theirs and hits[: len(theirs)] == theirs
     assert len(theirs) < len(hits) <= assistant.top_k  # an interview may go on untagged
+
+
+def test_a_list_cut_by_the_chunking_goes_on_in_the_next_passage(hash_settings):
+    actions = [
+        "Composer son équipe", "Former les agents", "Réaliser l'état des lieux",
+        "Définir l'ambition", "Choisir les actions", "Chiffrer le plan",
+        "Faire voter la feuille de route", "Décliner la stratégie", "Mettre en œuvre le plan",
+        "Communiquer et faire vivre la démarche",
+    ]  # fmt: skip
+    context = (
+        "La stratégie numérique responsable engage toute la collectivité : ses services, ses "
+        "élus, ses agents et ses partenaires. Elle part de l'existant, fixe une ambition "
+        "partagée et se traduit en actions suivies dans le temps. "
+    ) * 3
+    text = f"{context}\nLa feuille de route se décline en dix étapes :\n" + "\n".join(
+        f"• Étape {n} : {action}" for n, action in enumerate(actions, start=1)
+    )
+    (hash_settings.corpus_dir / "feuille-de-route.txt").write_text(text, encoding="utf-8")
+    ingest(hash_settings.corpus_dir, hash_settings, progress=False)
+    assistant = build_assistant(hash_settings)
+    chunks = sorted(assistant.retriever.store.all(), key=lambda c: c.metadata["ordinal"])
+    cut = [a for a in actions if a in chunks[-1].text and a not in chunks[-2].text]
+    assert cut  # the chunking cut the list: its last steps are in the last passage only
+    hits = assistant.retriever.retrieve("étapes de la feuille de route", k=5)
+    before_cut = next(h for h in hits if h.chunk.id == chunks[-2].id)
+
+    assert before_cut.following == chunks[-1].text
+    answer = assistant.answerer.answer(
+        build_query("Quelles sont les étapes de la feuille de route ?", []), [before_cut]
+    )
+    assert "Étape 1 : Composer son équipe" in answer.answer
+    assert cut[-1] in answer.answer
