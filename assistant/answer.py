@@ -11,6 +11,8 @@ from assistant.conditions import (
     applies_to_kind,
     contradicted,
     find_thresholds,
+    misattributed,
+    misattribution_warning,
     premise_warning,
     profile_from,
     quantities,
@@ -311,7 +313,10 @@ class ExtractiveAnswerer:
         """Whether the best sentence contradicts something the question asserts."""
         text = clean_for_display(quoter.plain(best))
         profile = profile_from(f"{query.question} {query.context}", query.profile)
-        return bool(contradicted(query.question, text, profile))
+        return bool(
+            contradicted(query.question, text, profile)
+            or misattributed(query.question, text, quoter.passage(best), _same_thing)
+        )
 
     def _select(
         self, candidates: list[_Candidate], hits: list[Hit], broad: bool
@@ -385,6 +390,14 @@ class ExtractiveAnswerer:
         claims = contradicted(query.question, texts[id(best)], profile)
         if claims:
             preamble.append(premise_warning(claims, marker(best), language))
+        for candidate in chosen:
+            # "Avec ses 775 collectivités répondantes" where the passage counts invitations.
+            misread = misattributed(
+                query.question, texts[id(candidate)], quoter.passage(candidate), _same_thing
+            )
+            if misread:
+                preamble.append(misattribution_warning(misread, marker(candidate), language))
+                break
         if _wants_condition(query):
             # The most relevant sentence stating a threshold; its passage may list one per
             # kind of collectivity ("communes de moins de 3 500 habitants ; intercommunalités
@@ -475,6 +488,17 @@ class _Quoter:
     def plain(self, candidate: _Candidate) -> str:
         return self._quote(candidate, False)
 
+    def passage(self, candidate: _Candidate) -> str:
+        """The candidate's passage, then the other retrieved passages of its document."""
+        own = self.hits[candidate.hit_index]
+        document = own.chunk.metadata.get("doc_id")
+        others = [
+            h.chunk.text
+            for h in self.hits
+            if h is not own and h.chunk.metadata.get("doc_id") == document
+        ]
+        return "\n\n".join([own.chunk.text, own.following, *others])
+
     def _quote(self, candidate: _Candidate, as_list: bool) -> str:
         key = (candidate.hit_index, candidate.position, as_list)
         if key not in self._quoted:
@@ -487,6 +511,12 @@ class _Quoter:
 
 
 _NEGATED = re.compile(r"\b(?:aucune?|pas\s+de|pas\s+d'|sans|no|without)\s*(\w+)", re.IGNORECASE)
+
+
+def _same_thing(noun: str, other: str) -> bool:
+    """Whether two nouns name one thing: inflections, OCR variants and synonym groups."""
+    ours, theirs = (set().union(*query_concepts(n)) for n in (noun, other))
+    return bool(ours & theirs)
 
 
 def _negated(text: str) -> set[str]:
