@@ -367,9 +367,23 @@ def test_a_count_of_something_else_does_not_answer_how_many(answerer):
     assert draft.abstained
 
 
+def _answerer_over(
+    texts: dict[str, str], metadata: dict | None = None, filler: tuple[str, ...] = ()
+) -> tuple[ExtractiveAnswerer, list[Hit]]:
+    """An answerer whose lexical index holds `texts` (and `filler`), and `texts` as hits of
+    one document, in rank order."""
+    ids = [*texts, *(f"filler-{n}" for n in range(len(filler)))]
+    answerer = ExtractiveAnswerer(Bm25Index.build(ids, [*texts.values(), *filler]))
+    meta = {"doc_id": "d", "title": "Document", **(metadata or {})}
+    hits = [
+        Hit(StoredChunk(i, t, meta), 1 / (60 + rank), 0.9)
+        for rank, (i, t) in enumerate(texts.items(), start=1)
+    ]
+    return answerer, hits
+
+
 def _one_passage_answerer(text: str) -> tuple[ExtractiveAnswerer, list[Hit]]:
-    answerer = ExtractiveAnswerer(Bm25Index.build(["ia"], [text]))
-    return answerer, [Hit(StoredChunk("ia", text, {"doc_id": "d", "title": "IA"}), 1.0, 0.9)]
+    return _answerer_over({"ia": text})
 
 
 def test_a_year_naming_a_law_does_not_answer_when():
@@ -443,12 +457,11 @@ def test_the_rule_for_the_askers_kind_answers_alone(asker, applies, left_out):
         "L'Accompagnement Numérique Sur Mesure s'adresse aux communes de moins de 3 500 "
         "habitants et aux intercommunalités de moins de 15 000 habitants."
     )
-    answerer = ExtractiveAnswerer(Bm25Index.build(["ansm"], [text]))
-    hit = Hit(StoredChunk("ansm", text, {"doc_id": "d", "title": "ANCT"}), 1.0, 0.9)
+    answerer, hits = _answerer_over({"ansm": text})
 
     draft = answerer.answer(
         build_query(f"{asker} peut-elle bénéficier de l'Accompagnement Numérique Sur Mesure ?", []),
-        [hit],
+        hits,
     )
 
     verdicts = draft.answer.split("D'après les documents")[0].replace("\u202f", " ")
@@ -465,11 +478,7 @@ def test_a_question_on_someones_functions_quotes_their_title_not_their_words():
         "list": "Jeanne Martin, vice-présidente de la communauté de communes en charge du "
         "numérique.",
     }
-    answerer = ExtractiveAnswerer(Bm25Index.build(list(texts), list(texts.values())))
-    hits = [
-        Hit(StoredChunk(i, t, {"doc_id": "d", "title": "Plénière"}), 1 / (60 + r), 0.85)
-        for r, (i, t) in enumerate(texts.items(), start=1)
-    ]
+    answerer, hits = _answerer_over(texts)
 
     draft = answerer.answer(build_query("Quelles fonctions occupe Jeanne Martin ?", []), hits)
 
@@ -478,19 +487,20 @@ def test_a_question_on_someones_functions_quotes_their_title_not_their_words():
 
 def test_words_naming_the_publisher_hold_for_all_its_sentences():
     text = "Alors que la France compte 15 % de personnes en situation d'illectronisme."
-    others = ["Le plan vélo prévoit des pistes cyclables.", "La cantine sert des repas bio."]
-    answerer = ExtractiveAnswerer(Bm25Index.build(["flash", "a", "b"], [text, *others]))
-    metadata = {"doc_id": "d", "title": "Flash numérique", "publisher": "ANPP"}
-    hits = [Hit(StoredChunk("flash", text, metadata), 1.0, 0.80)]
-    question = "Selon l'ANPP, quelle part des personnes est en situation d'illectronisme ?"
+    others = ("Le plan vélo prévoit des pistes cyclables.", "La cantine sert des repas bio.")
+    question = build_query(
+        "Selon l'ANPP, quelle part des personnes est en situation d'illectronisme ?", []
+    )
+    answerer, named = _answerer_over({"flash": text}, {"publisher": "ANPP"}, filler=others)
+    _, unnamed = _answerer_over({"flash": text}, {"publisher": ""}, filler=others)
+    for hits in (named, unnamed):
+        hits[0].dense = 0.80  # below the dense bar: the words alone decide
 
-    draft = answerer.answer(build_query(question, []), hits)
+    draft = answerer.answer(question, named)
 
     assert not draft.abstained
     assert "15 %" in draft.answer
-    unnamed = {**metadata, "publisher": ""}
-    hits = [Hit(StoredChunk("flash", text, unnamed), 1.0, 0.80)]
-    assert answerer.answer(build_query(question, []), hits).abstained
+    assert answerer.answer(question, unnamed).abstained
 
 
 def test_a_list_question_prefers_the_sentence_that_introduces_the_list():
@@ -502,11 +512,7 @@ def test_a_list_question_prefers_the_sentence_that_introduces_the_list():
         "• Présence d'un élu en charge du numérique\n"
         "• Dispositif d'évaluation",
     }
-    answerer = ExtractiveAnswerer(Bm25Index.build(list(texts), list(texts.values())))
-    hits = [
-        Hit(StoredChunk(i, t, {"doc_id": "d", "title": "Étude"}), 1 / (60 + r), 0.9)
-        for r, (i, t) in enumerate(texts.items(), start=1)
-    ]
+    answerer, hits = _answerer_over(texts)
 
     draft = answerer.answer(build_query("Sur quels critères repose le baromètre ?", []), hits)
 
@@ -519,8 +525,7 @@ def test_a_figure_given_to_the_wrong_thing_is_corrected_with_the_right_count():
         "775 invitations ont été émises auprès des élus et des agents territoriaux. "
         "Sur le total des participations, 120 réponses complètes ont été retenues pour l'étude."
     )
-    answerer = ExtractiveAnswerer(Bm25Index.build(["etude", "x"], [text, "Le plan vélo."]))
-    hits = [Hit(StoredChunk("etude", text, {"doc_id": "d", "title": "Étude"}), 1.0, 0.9)]
+    answerer, hits = _answerer_over({"etude": text}, filler=("Le plan vélo.",))
 
     draft = answerer.answer(
         build_query("Avec ses 775 collectivités répondantes, l'étude est-elle fiable ?", []), hits
@@ -534,8 +539,7 @@ def test_a_figure_given_to_the_wrong_thing_is_corrected_with_the_right_count():
 
 def test_a_figure_given_to_the_same_thing_raises_no_warning():
     text = "Ce sont 600 collectivités qui sont inscrites dans une démarche d'open data."
-    answerer = ExtractiveAnswerer(Bm25Index.build(["od", "x"], [text, "Le plan vélo."]))
-    hits = [Hit(StoredChunk("od", text, {"doc_id": "d", "title": "Open data"}), 1.0, 0.9)]
+    answerer, hits = _answerer_over({"od": text}, filler=("Le plan vélo.",))
 
     draft = answerer.answer(
         build_query("Les 600 collectivités engagées dans l'open data sont-elles nombreuses ?", []),
