@@ -502,10 +502,10 @@ class _Quoter:
     def _quote(self, candidate: _Candidate, as_list: bool) -> str:
         key = (candidate.hit_index, candidate.position, as_list)
         if key not in self._quoted:
-            index = candidate.hit_index
-            following = next_passage(self.hits, index) if as_list else ""
+            hit = self.hits[candidate.hit_index]
+            following = next_passage(self.hits, candidate.hit_index) if as_list else ""
             self._quoted[key] = quote_in_context(
-                self.hits[index].chunk.text, candidate.position, as_list, following
+                hit.chunk.text, candidate.position, as_list, following, hit.sections
             )
         return self._quoted[key]
 

@@ -20,7 +20,11 @@ _LEAD_LINES = 7  # lines a lead-in ending with ":" brings along at most
 
 
 def quote_in_context(
-    passage: str, position: int, wants_list: bool = False, following: str = ""
+    passage: str,
+    position: int,
+    wants_list: bool = False,
+    following: str = "",
+    sections: tuple[str, ...] = (),
 ) -> str:
     """Sentence `position` of the passage with the lead-in it completes, or the list it introduces.
 
@@ -28,9 +32,13 @@ def quote_in_context(
     ("… stratégie numérique responsable. Les objectifs sont : …") comes along too, and
     a sentence that is one item of a bulleted list brings the whole list. `following` is
     the document's next passage, if retrieved: a list cut at the passage's end goes on there.
+    `sections` are the headings of the sections the passage's last sentence announces
+    ("… à travers trois dispositifs."): they are that sentence's list.
     """
     units = sentence_units(passage)
     text = units[position]
+    if wants_list and sections and position == len(units) - 1:
+        return f"{text.rstrip(' .:')} : {' ; '.join(sections)}"
     runs = list_runs(passage)
     if wants_list and runs[position] is not None:
         members = [i for i, r in enumerate(runs) if r == runs[position]]

@@ -9,7 +9,7 @@ from typing import Protocol
 from assistant.errors import ConfigurationError, InvalidQuestionError
 from assistant.lexical import Bm25Index
 from assistant.schemas import Filters, Passage
-from assistant.sentences import ends_open
+from assistant.sentences import announced, ends_open
 from assistant.store import ChromaIndex, StoredChunk
 
 
@@ -22,6 +22,7 @@ class Hit:
     dense: float | None = None  # cosine similarity to the question
     lexical: float | None = None  # BM25 score
     following: str = ""  # the document's next passage, when this one ends on an open list
+    sections: tuple[str, ...] = ()  # headings of the sections this one announces ("trois…")
 
     def to_passage(self) -> Passage:
         """The public shape of a retrieved passage."""
@@ -177,7 +178,9 @@ class HybridRetriever:
 
     def _with_following(self, hits: list[Hit]) -> list[Hit]:
         """Give each passage ending on a list or a lead-in the document's next passage: a
-        list cut by the chunking goes on there, retrieved or not."""
+        list cut by the chunking goes on there, retrieved or not. A passage ending on a
+        count ("… à travers trois dispositifs.") followed by as many sections gets their
+        headings: they are the items it announces."""
         wanted: dict[str, list[Hit]] = {}
         for hit in hits:
             meta = hit.chunk.metadata
@@ -187,7 +190,23 @@ class HybridRetriever:
         for chunk_id, chunk in self.store.get(list(wanted)).items():
             for hit in wanted[chunk_id]:
                 hit.following = chunk.text
+        for hit in hits:
+            hit.sections = self._announced_sections(hit)
         return hits
+
+    def _announced_sections(self, hit: Hit) -> tuple[str, ...]:
+        """The headings of the next sections when the passage announces that many."""
+        count = announced(hit.chunk.text)
+        if not count:
+            return ()
+        meta = hit.chunk.metadata
+        ordinal = meta.get("ordinal") or 0
+        ids = [self._at.get((meta.get("doc_id"), ordinal + n)) for n in range(1, count + 1)]
+        if None in ids:
+            return ()
+        headings = [str(self._metadata[i].get("heading") or "") for i in ids]
+        distinct = set(headings) - {"", meta.get("heading")}
+        return tuple(headings) if len(distinct) == count else ()
 
     def speakers(self) -> list[str]:
         """Every speaker recorded in the chunks' metadata (meeting reports)."""

@@ -98,6 +98,27 @@ def ends_open(text: str) -> bool:
     return bool(units) and (units[-1][1] is not None or units[-1][0].rstrip().endswith(":"))
 
 
+# "… à travers trois dispositifs." or "… se décline en 10 étapes :": a count of what follows.
+_ANNOUNCES = re.compile(
+    r"\b(?P<n>\d{1,2}|deux|trois|quatre|cinq|six|sept|huit|neuf|dix)\s+[^\W\d_][\w'’-]*"
+    r"(?:\s+[^\W\d_][\w'’-]*)?\s*[.:]?$",
+    re.IGNORECASE,
+)
+_SPELLED = {"deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8,
+            "neuf": 9, "dix": 10}  # fmt: skip
+
+
+def announced(text: str) -> int:
+    """How many items the passage's last sentence announces ("trois dispositifs."), or 0."""
+    units = _units(text)
+    match = _ANNOUNCES.search(units[-1][0]) if units else None
+    if match is None:
+        return 0
+    n = match.group("n").lower()
+    count = int(n) if n.isdigit() else _SPELLED[n]
+    return count if 2 <= count <= 10 else 0
+
+
 _PROBE = 40  # characters of the next passage looked for at the end of this one
 
 

@@ -10,7 +10,7 @@ from assistant.language import detect_language
 from assistant.lexical import Bm25Index, tokenize
 from assistant.query import build_query
 from assistant.retrieve import Hit
-from assistant.sentences import list_runs
+from assistant.sentences import announced, list_runs
 from assistant.store import StoredChunk
 
 PASSAGES = {
@@ -548,3 +548,17 @@ def test_a_figure_given_to_the_same_thing_raises_no_warning():
 
     assert not draft.abstained
     assert "Attention" not in draft.answer
+
+
+@pytest.mark.parametrize(
+    ("sentence", "count"),
+    [
+        ("L'ANCT intervient à travers trois dispositifs.", 3),
+        ("La feuille de route se décline en 10 étapes :", 10),
+        ("Les intercommunalités de plus de 50 000 habitants.", 0),
+        ("Cela représente 12 %.", 0),
+        ("Les agents sont formés.", 0),
+    ],
+)
+def test_a_last_sentence_announcing_items_gives_their_count(sentence, count):
+    assert announced(f"Introduction.\n\n{sentence}") == count

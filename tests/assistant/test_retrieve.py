@@ -173,3 +173,27 @@ def test_a_list_cut_by_the_chunking_goes_on_in_the_next_passage(hash_settings):
     )
     assert "Étape 1 : Composer son équipe" in answer.answer
     assert cut[-1] in answer.answer
+
+
+def test_a_passage_announcing_sections_is_quoted_with_their_headings(hash_settings):
+    sections = {
+        "Le fonds vert numérique": "Il finance les projets de sobriété des communes rurales.",
+        "Le guichet des usages": "Il accompagne les agents dans leurs démarches en ligne.",
+        "Le réseau des tiers-lieux": "Il maille le territoire de lieux d'accueil numérique.",
+    }
+    text = (
+        "#### Les aides de la région\n\n"
+        "La région accompagne le numérique des territoires à travers trois dispositifs.\n\n"
+        + "\n\n".join(f"#### {heading}\n\n{body}" for heading, body in sections.items())
+    )
+    (hash_settings.corpus_dir / "aides.md").write_text(text, encoding="utf-8")
+    ingest(hash_settings.corpus_dir, hash_settings, progress=False)
+    assistant = build_assistant(hash_settings)
+    hits = assistant.retriever.retrieve("dispositifs de la région pour le numérique", k=4)
+    intro = next(h for h in hits if "trois dispositifs" in h.chunk.text)
+
+    assert intro.sections == tuple(sections)
+    answer = assistant.answerer.answer(
+        build_query("Quels dispositifs de la région accompagnent le numérique ?", []), [intro]
+    )
+    assert "trois dispositifs : Le fonds vert numérique ; Le guichet des usages ; " in answer.answer
