@@ -44,7 +44,12 @@ def quote_in_context(
         members = [i for i, r in enumerate(runs) if r == runs[position]]
         if len(members) > 1:
             first = members[0]
-            lead = units[first - 1] if first > 0 and units[first - 1].endswith(":") else ""
+            # The list's lead-in ("… doivent :") or, on a slide, its title line.
+            lead = (
+                units[first - 1]
+                if first > 0 and (units[first - 1].endswith(":") or _is_headline(units[first - 1]))
+                else ""
+            )
             items = [units[i] for i in members]
             if members[-1] == len(units) - 1 and following:
                 items += list_continuation(passage, following)

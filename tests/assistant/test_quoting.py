@@ -17,6 +17,19 @@ def test_a_line_naming_an_item_is_quoted_with_the_line_saying_what_it_is():
     assert quote_in_context(text, 1) == "Établir un plan d'action d'accompagnement des territoires."
 
 
+def test_a_slides_list_is_quoted_with_its_title_line():
+    text = (
+        "Loi pour une République numérique (2016)\n\n"
+        "• Ouvrir et partager leurs données (open data)\n"
+        "• Héberger leurs données sur le territoire français"
+    )
+
+    quoted = quote_in_context(text, 2, wants_list=True)
+
+    assert quoted.startswith("Loi pour une République numérique (2016) ")
+    assert quoted.endswith("Héberger leurs données sur le territoire français")
+
+
 def test_a_sentence_opening_on_cela_is_quoted_with_the_one_it_refers_to():
     text = (
         "Les directions des systèmes d'information semblent avoir vocation à devenir les "
