@@ -13,9 +13,10 @@ from assistant.retrieve import Hit
 # What a question asks for: the noun after "quel(le)s", "combien de", "how many", "which".
 _FOCUS = re.compile(
     r"\b(?:quel(?:le)?s?\s+(?:(?:est|sont|étaient|était|seront|sera)\s+(?:(?:les|la|le)\s+|l'))?"
-    r"|(?P<count>combien\s+(?:de|d')\s*|how\s+many\s+)|(?:what|which)\s+)"
+    r"|(?P<count>combien\s+(?:de|d')\s*|how\s+many\s+)|(?:what|which)\s+(?:(?:are|is|were|was)\s+the\s+)?)"
+    r"(?:\d+\s+)?"  # "quelles sont les 10 étapes"
     r"(?:(?:principa\w+|grand\w*|autres?|nouve\w+|premi\w+|dernie\w+|seul\w*|main|other)\s+)?"
-    r"(?P<word>[^\W\d_][\w-]*)",
+    r"(?!(?:est|sont|étaient|était|seront|sera|is|are|was|were)\b)(?P<word>[^\W\d_][\w-]*)",
     re.IGNORECASE,
 )
 # Nouns naming the kind of value asked for rather than a topic: the answer gives the value

@@ -19,6 +19,8 @@ from assistant.store import StoredChunk
         ("Combien de conseillers numériques y a-t-il ?", "conseillers", True),
         ("À partir de combien d'habitants une commune est-elle concernée ?", "habitants", True),
         ("How many members sit on the commission?", "members", True),
+        ("Quels sont les 3 dispositifs de l'ANCT ?", "dispositifs", False),
+        ("What are the main schemes?", "schemes", False),
     ],
 )
 def test_question_focus_finds_the_noun_asked_about(question, word, counted):
@@ -36,6 +38,8 @@ def test_question_focus_finds_the_noun_asked_about(question, word, counted):
         "Combien de personnes ont été sollicitées ?",
         "Depuis quand la loi s'applique-t-elle ?",  # no noun asked about
         "What share of people are affected?",
+        "Quels sont les 10 étapes de la feuille de route ?",  # "sont" is no noun
+        "Quelles sont-elles ?",
     ],
 )
 def test_question_focus_ignores_value_nouns_and_open_questions(question):
