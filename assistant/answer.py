@@ -68,7 +68,7 @@ _WANTS_CONDITION = re.compile(
     r"\b(doi[st]|doivent|devons|devez|oblig\w*|impos\w*|concern\w*|applique\w*|"
     r"prétendre|éligible\w*|adresse|réservé\w*|tenu\w*|bénéficier|peut-on|pouvons|demander|"
     r"(?:on|nous|je) (?:peut|peux|pourr\w+)|"
-    r"must|need|apply|applies|eligible|required)\b",
+    r"must|need|apply|applies|eligible|required|ha(?:ve|s) to|obliged|mandatory|compulsory)\b",
     re.IGNORECASE,
 )
 # A question about the asker's own collectivity ("une interco comme la nôtre") depends on it.
@@ -405,11 +405,14 @@ class ExtractiveAnswerer:
             for candidate in chosen:
                 if find_thresholds(texts[id(candidate)]):
                     passage = hits[candidate.hit_index].chunk.text
+                    # Rules for the asker's kind first; among them, the one their population
+                    # settles before one that needs another fact (a number of agents).
                     thresholds = sorted(
                         find_thresholds(" ".join(passage.split())),
-                        key=lambda t: {True: 0, None: 1, False: 2}[
-                            applies_to_kind(t, profile.kind)
-                        ],
+                        key=lambda t: (
+                            {True: 0, None: 1, False: 2}[applies_to_kind(t, profile.kind)],
+                            not (profile.population and t.unit == "habitants"),
+                        ),
                     )
                     if applies_to_kind(thresholds[0], profile.kind):
                         # The rule for the asker's kind answers; the others' would read

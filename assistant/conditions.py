@@ -168,6 +168,15 @@ def applies_to_kind(threshold: Threshold, kind: str | None) -> bool | None:
     return threshold.who == kind
 
 
+# The question asking for the fact a threshold needs: (English?, a number of agents?).
+_MISSING_FACT = {
+    (False, False): "Combien d'habitants compte-t-elle ?",
+    (False, True): "Combien d'agents emploie-t-elle ?",
+    (True, False): "How many inhabitants does yours have?",
+    (True, True): "How many staff does it employ?",
+}
+
+
 def verdict(threshold: Threshold, profile: Profile, marker: str, language: str) -> str:
     """The yes / no / it-depends line for a collectivity facing a threshold."""
     condition = threshold.describe(language)
@@ -180,15 +189,10 @@ def verdict(threshold: Threshold, profile: Profile, marker: str, language: str) 
             f"Non, pas en tant que telle : cela vise {condition} {marker}, et vous êtes une {kind}."
         )
     if profile.population is None or threshold.unit != "habitants":
+        ask = _MISSING_FACT[language == "en", threshold.unit == "agents"]
         if en:
-            return (
-                f"It depends on your collectivity: this concerns {condition} {marker}. "
-                "How many inhabitants does yours have?"
-            )
-        return (
-            f"Cela dépend de votre collectivité : cela vise {condition} {marker}. "
-            "Combien d'habitants compte-t-elle ?"
-        )
+            return f"It depends on your collectivity: this concerns {condition} {marker}. {ask}"
+        return f"Cela dépend de votre collectivité : cela vise {condition} {marker}. {ask}"
     population = f"{profile.population:,}".replace(",", "\u202f" if not en else ",")
     if threshold.holds_for(profile.population):
         if en:

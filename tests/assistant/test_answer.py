@@ -562,3 +562,24 @@ def test_a_figure_given_to_the_same_thing_raises_no_warning():
 )
 def test_a_last_sentence_announcing_items_gives_their_count(sentence, count):
     assert announced(f"Introduction.\n\n{sentence}") == count
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Does a town of 2,000 inhabitants have to publish open data?",
+        "Une commune de 2 000 habitants doit-elle publier ses données ?",
+    ],
+)
+def test_the_verdict_the_population_settles_comes_first(question):
+    answerer, hits = _answerer_over(
+        {
+            "lprn": "Les communes de plus de 50 agents et de 3 500 habitants doivent publier "
+            "leurs données (open data)."
+        }
+    )
+
+    lines = answerer.answer(build_query(question, []), hits).answer.splitlines()
+
+    assert lines[0].startswith(("No: with 2,000 inhabitants", "Non : avec 2\u202f000 habitants"))
+    assert "agents" not in lines[0] and "staff" not in lines[0]

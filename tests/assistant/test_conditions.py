@@ -99,6 +99,13 @@ def test_verdicts_say_yes_no_or_ask():
     assert wrong_kind.startswith("Non, pas en tant que telle") and "commune" in wrong_kind
 
 
+def test_a_staff_threshold_asks_for_the_number_of_agents():
+    staff = Threshold("commune", True, 50, "agents")
+
+    assert "Combien d'agents" in verdict(staff, Profile(population=2_000), "[1]", "fr")
+    assert "How many staff" in verdict(staff, Profile(), "[1]", "en")
+
+
 def test_a_figure_the_evidence_contradicts_is_reported_but_not_the_askers_population():
     question = (
         "Puisque la loi vise les communes de plus de 3 500 habitants, "
