@@ -506,7 +506,7 @@ class _Quoter:
         key = (candidate.hit_index, candidate.position, as_list)
         if key not in self._quoted:
             hit = self.hits[candidate.hit_index]
-            following = next_passage(self.hits, candidate.hit_index) if as_list else ""
+            following = next_passage(self.hits, candidate.hit_index)
             self._quoted[key] = quote_in_context(
                 hit.chunk.text, candidate.position, as_list, following, hit.sections
             )

@@ -5,14 +5,20 @@ from __future__ import annotations
 import re
 
 from assistant.retrieve import Hit
-from assistant.sentences import list_continuation, list_runs, sentence_units
+from assistant.sentences import (
+    goes_on,
+    is_headline,
+    list_continuation,
+    list_runs,
+    sentence_units,
+    title_only,
+)
 
 # A sentence opening on a pronoun for the one before it ("Cela suppose…") needs that one.
 _ANAPHORA = re.compile(
     r"^(?:cela|ceci|ça|celui-ci|celle-ci|ceux-ci|celles-ci|this|these)\b", re.IGNORECASE
 )
 _ANTECEDENT = 400  # characters: the longest sentence brought in as what a pronoun refers to
-_HEADLINE = 60  # characters: a line this short with no closing stop names, it does not say
 _HEADLINE_FOLLOWER = 260  # characters: the longest line a headline brings along
 _LIST_BUDGET = 700  # characters of a quoted list
 _LEAD_BUDGET = 900  # characters of the lines a lead-in ending with ":" brings along
@@ -39,6 +45,10 @@ def quote_in_context(
     text = units[position]
     if wants_list and sections and position == len(units) - 1:
         return f"{text.rstrip(' .:')} : {' ; '.join(sections)}"
+    if title_only(passage) and following:
+        # A section's title alone ("Les partenaires de la démarche"): what it heads is in
+        # the document's next passage.
+        return f"{text} : {' ; '.join(_bounded(sentence_units(following)[:_LEAD_LINES], 0))}"
     runs = list_runs(passage)
     if wants_list and runs[position] is not None:
         members = [i for i, r in enumerate(runs) if r == runs[position]]
@@ -47,7 +57,7 @@ def quote_in_context(
             # The list's lead-in ("… doivent :") or, on a slide, its title line.
             lead = (
                 units[first - 1]
-                if first > 0 and (units[first - 1].endswith(":") or _is_headline(units[first - 1]))
+                if first > 0 and (units[first - 1].endswith(":") or is_headline(units[first - 1]))
                 else ""
             )
             items = [units[i] for i in members]
@@ -65,11 +75,11 @@ def quote_in_context(
     if wants_list and not text.rstrip().endswith(":") and follows:
         position += 1
         text = f"{text} {units[position]}"
-    elif _is_headline(text) and position + 1 < len(units):
+    elif is_headline(text) and position + 1 < len(units):
         # "3e réunion plénière : 9 décembre" only names an item; the next line says what
         # it is about.
         next_line = units[position + 1]
-        if len(next_line) <= _HEADLINE_FOLLOWER and not _is_headline(next_line):
+        if len(next_line) <= _HEADLINE_FOLLOWER and not is_headline(next_line):
             text = f"{text} {next_line}"
     if text.rstrip().endswith(":"):
         after = units[position + 1 : position + 1 + _LEAD_LINES]
@@ -97,15 +107,12 @@ def next_passage(hits: list[Hit], index: int) -> str:
             for h in hits
             if h.chunk.metadata.get("doc_id") == meta.get("doc_id")
             and h.chunk.metadata.get("ordinal") == (meta.get("ordinal") or 0) + 1
+            and goes_on(
+                hits[index].chunk.text, meta.get("segment"), h.chunk.metadata.get("segment")
+            )
         ),
         "",
     )
-
-
-def _is_headline(text: str) -> bool:
-    """A short line without a closing stop: a title or an item's name, not a statement."""
-    text = text.rstrip()
-    return len(text) <= _HEADLINE and not text.endswith((".", ":", "!", "?", ";"))
 
 
 def _bounded(items: list[str], keep: int) -> list[str]:

@@ -9,7 +9,7 @@ from typing import Protocol
 from assistant.errors import ConfigurationError, InvalidQuestionError
 from assistant.lexical import Bm25Index
 from assistant.schemas import Filters, Passage
-from assistant.sentences import announced, ends_open
+from assistant.sentences import announced, goes_on
 from assistant.store import ChromaIndex, StoredChunk
 
 
@@ -185,7 +185,9 @@ class HybridRetriever:
         for hit in hits:
             meta = hit.chunk.metadata
             following = self._at.get((meta.get("doc_id"), (meta.get("ordinal") or 0) + 1))
-            if following is not None and ends_open(hit.chunk.text):
+            if following is not None and goes_on(
+                hit.chunk.text, meta.get("segment"), self._metadata[following].get("segment")
+            ):
                 wanted.setdefault(following, []).append(hit)
         for chunk_id, chunk in self.store.get(list(wanted)).items():
             for hit in wanted[chunk_id]:

@@ -92,10 +92,32 @@ def list_runs(text: str) -> list[int | None]:
     return [run for _, run in _units(text)]
 
 
-def ends_open(text: str) -> bool:
-    """Whether the passage ends on a list item or a lead-in (":"): it may go on in the next."""
+_HEADLINE = 60  # characters: a line this short with no closing stop names, it does not say
+
+
+def is_headline(text: str) -> bool:
+    """A short line without a closing stop: a title or an item's name, not a statement."""
+    text = text.rstrip()
+    return len(text) <= _HEADLINE and not text.endswith((".", ":", "!", "?", ";"))
+
+
+def title_only(text: str) -> bool:
+    """Whether the passage is a title alone ("Les partenaires de la démarche")."""
     units = _units(text)
-    return bool(units) and (units[-1][1] is not None or units[-1][0].rstrip().endswith(":"))
+    return len(units) == 1 and is_headline(units[0][0])
+
+
+def goes_on(text: str, segment: object, next_segment: object) -> bool:
+    """Whether the passage goes on in the next one of its document: it ends on a list item
+    or a lead-in (":"), or it is a title alone on the same page or slide (a slide's title
+    alone is that slide's content, not the next one's)."""
+    units = _units(text)
+    if not units:
+        return False
+    last, run = units[-1]
+    if run is not None or last.rstrip().endswith(":"):
+        return True
+    return title_only(text) and segment == next_segment
 
 
 # "… à travers trois dispositifs." or "… se décline en 10 étapes :": a count of what follows.

@@ -86,3 +86,20 @@ def test_next_passage_is_the_following_one_of_the_same_document():
 
     assert next_passage(hits, 0) == "texte c"
     assert next_passage(hits, 2) == ""
+
+
+def test_a_title_alone_is_quoted_with_what_follows_it_on_its_own_slide_only():
+    def hit(chunk_id: str, text: str, ordinal: int, slide: int) -> Hit:
+        meta = {"doc_id": "d", "ordinal": ordinal, "segment": slide}
+        return Hit(StoredChunk(chunk_id, text, meta), score=1.0)
+
+    title = hit("t", "Les partenaires de la démarche", 0, 1)
+    same_slide = hit("p", "Intercommunalités de France\n\nLes Interconnectés", 1, 1)
+    next_slide = hit("n", "Etape 8 : Décliner la stratégie", 1, 2)
+
+    following = next_passage([title, same_slide], 0)
+    assert following == same_slide.chunk.text
+    assert quote_in_context(title.chunk.text, 0, following=following) == (
+        "Les partenaires de la démarche : Intercommunalités de France ; Les Interconnectés"
+    )
+    assert next_passage([title, next_slide], 0) == ""
