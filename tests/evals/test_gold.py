@@ -95,3 +95,12 @@ def test_invalid_case_is_reported_with_its_number(tmp_path: Path) -> None:
     path.write_text("\n" + json.dumps(bad, ensure_ascii=False) + "\n", encoding="utf-8")
     with pytest.raises(ValueError, match="line 2"):
         load_gold(path)
+
+
+def test_the_held_out_set_loads_and_its_quotes_exist() -> None:
+    """evals/heldout.jsonl: 30 cases written from the corpus alone, never used for tuning."""
+    held_out = load_gold(ROOT / "evals" / "heldout.jsonl")
+
+    assert len(held_out) == 30
+    assert missing_quotes(held_out, CORPUS) == []
+    assert not {c.question for c in held_out} & {c.question for c in load_gold(DEFAULT_GOLD)}
