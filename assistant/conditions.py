@@ -37,10 +37,17 @@ _POPULATION_CLAUSE = re.compile(
 )
 # Kinds of collectivity, most specific first; "intercommunalité" covers CC, CA and EPCI.
 KINDS: list[tuple[str, re.Pattern]] = [
-    ("communauté de communes", re.compile(r"\b(communaut[ée]s? de communes|cc)\b", re.I)),
+    (
+        "communauté de communes",
+        re.compile(r"\b(communaut[ée]s? de communes|cc|communit(y|ies) of communes)\b", re.I),
+    ),
     (
         "communauté d'agglomération",
-        re.compile(r"\b(communaut[ée]s? d.agglom[ée]ration|ca|agglo)\b", re.I),
+        re.compile(
+            r"\b(communaut[ée]s? d.agglom[ée]ration|ca|agglo|agglomeration communit(y|ies)|"
+            r"urban communit(y|ies))\b",
+            re.I,
+        ),
     ),
     (
         "intercommunalité",

@@ -60,6 +60,17 @@ def test_profile_comes_from_the_question_when_not_set():
     assert profile == Profile(kind="communauté de communes", population=32_000)
 
 
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Our community of communes has 40,000 inhabitants.", "communauté de communes"),
+        ("Our agglomeration community has 90,000 inhabitants.", "communauté d'agglomération"),
+    ],
+)
+def test_english_names_of_intercommunalities_are_read(question, kind):
+    assert profile_from(question, None).kind == kind
+
+
 def test_a_threshold_in_the_question_is_not_the_askers_population():
     profile = profile_from(
         "La loi vise les communes de plus de 3 500 habitants ; ma commune ?", None
