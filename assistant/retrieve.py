@@ -21,7 +21,7 @@ class Hit:
     score: float  # fused score, higher is better
     dense: float | None = None  # cosine similarity to the question
     lexical: float | None = None  # BM25 score
-    following: str = ""  # the document's next passage, when this one ends on an open list
+    following: str = ""  # the document's next passage, when this one goes on there
     sections: tuple[str, ...] = ()  # headings of the sections this one announces ("trois…")
 
     def to_passage(self) -> Passage:
@@ -109,7 +109,10 @@ class HybridRetriever:
         self._catalog: dict[str, dict] = {}
         for meta in self._metadata.values():
             self._catalog.setdefault(meta.get("doc_id", ""), meta)
-        self._at = {(m.get("doc_id"), m.get("ordinal")): i for i, m in self._metadata.items()}
+        # (document, ordinal) → chunk id: what comes after a passage in its document.
+        self._by_position = {
+            (m.get("doc_id"), m.get("ordinal")): i for i, m in self._metadata.items()
+        }
 
     def _allowed(self, filters: Filters | None) -> set[str] | None:
         if filters is None or not (filters.document_id or filters.kind or filters.speaker):
@@ -184,7 +187,7 @@ class HybridRetriever:
         wanted: dict[str, list[Hit]] = {}
         for hit in hits:
             meta = hit.chunk.metadata
-            following = self._at.get((meta.get("doc_id"), (meta.get("ordinal") or 0) + 1))
+            following = self._by_position.get((meta.get("doc_id"), (meta.get("ordinal") or 0) + 1))
             if following is not None and goes_on(
                 hit.chunk.text, meta.get("segment"), self._metadata[following].get("segment")
             ):
@@ -202,8 +205,8 @@ class HybridRetriever:
         if not count:
             return ()
         meta = hit.chunk.metadata
-        ordinal = meta.get("ordinal") or 0
-        ids = [self._at.get((meta.get("doc_id"), ordinal + n)) for n in range(1, count + 1)]
+        document, ordinal = meta.get("doc_id"), meta.get("ordinal") or 0
+        ids = [self._by_position.get((document, ordinal + n)) for n in range(1, count + 1)]
         if None in ids:
             return ()
         headings = [str(self._metadata[i].get("heading") or "") for i in ids]
