@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install install-st install-browser run test test-fast lint format eval bench load clean
+.PHONY: install install-st install-browser run test test-fast lint format eval eval-heldout bench load clean
 
 install: $(VENV)/.installed
 
@@ -49,6 +49,9 @@ format: install
 
 eval: install
 	$(BIN)/assistant eval
+
+eval-heldout: install
+	$(BIN)/assistant eval --gold evals/heldout.jsonl
 
 bench: install
 	$(BIN)/python -m benchmarks.run
