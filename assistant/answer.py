@@ -315,7 +315,7 @@ class ExtractiveAnswerer:
         profile = profile_from(f"{query.question} {query.context}", query.profile)
         return bool(
             contradicted(query.question, text, profile)
-            or misattributed(query.question, text, quoter.passage(best), _same_thing)
+            or misattributed(query.question, text, quoter.passage(best))
         )
 
     def _select(
@@ -392,9 +392,7 @@ class ExtractiveAnswerer:
             preamble.append(premise_warning(claims, marker(best), language))
         for candidate in chosen:
             # "Avec ses 775 collectivités répondantes" where the passage counts invitations.
-            misread = misattributed(
-                query.question, texts[id(candidate)], quoter.passage(candidate), _same_thing
-            )
+            misread = misattributed(query.question, texts[id(candidate)], quoter.passage(candidate))
             if misread:
                 preamble.append(misattribution_warning(misread, marker(candidate), language))
                 break
@@ -514,12 +512,6 @@ class _Quoter:
 
 
 _NEGATED = re.compile(r"\b(?:aucune?|pas\s+de|pas\s+d'|sans|no|without)\s*(\w+)", re.IGNORECASE)
-
-
-def _same_thing(noun: str, other: str) -> bool:
-    """Whether two nouns name one thing: inflections, OCR variants and synonym groups."""
-    ours, theirs = (set().union(*query_concepts(n)) for n in (noun, other))
-    return bool(ours & theirs)
 
 
 def _negated(text: str) -> set[str]:

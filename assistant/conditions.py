@@ -8,10 +8,10 @@ population from the question or the conversation's profile.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from assistant.glossary import query_concepts
 from assistant.lexical import STOPWORDS
 from assistant.schemas import Profile
 
@@ -304,26 +304,30 @@ def counts(text: str) -> dict[int, str]:
     return out
 
 
-def misattributed(
-    question: str, evidence: str, passage: str, same: Callable[[str, str], bool]
-) -> list[Misattribution]:
+def _same_thing(word: str, other: str) -> bool:
+    """Whether two words name one thing: inflections, accents and synonym groups."""
+    ours, theirs = (set().union(*query_concepts(w)) for w in (word, other))
+    return bool(ours & theirs)
+
+
+def misattributed(question: str, evidence: str, passage: str) -> list[Misattribution]:
     """Figures of the question that the evidence gives to something else: the question's
     "775 collectivités répondantes" where the evidence says "775 invitations".
 
-    `same(a, b)` tells whether two words name one thing (inflections, synonyms); the
-    passage around the evidence is searched for its own count of what the question meant
-    ("120 réponses").
+    The passage around the evidence is searched for its own count of what the question
+    meant ("120 réponses").
     """
     stated, around = counts(evidence), counts(passage)
     found = []
     for value, asked in counts(question).items():
-        if value not in stated or same(asked.split()[0], stated[value].split()[0]):
+        if value not in stated or _same_thing(asked.split()[0], stated[value].split()[0]):
             continue
         instead = next(
             (
                 (other, phrase)
                 for other, phrase in around.items()
-                if other != value and any(same(a, b) for a in asked.split() for b in phrase.split())
+                if other != value
+                and any(_same_thing(a, b) for a in asked.split() for b in phrase.split())
             ),
             None,
         )
