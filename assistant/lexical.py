@@ -20,25 +20,6 @@ _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 # "D'après l'étude" means "according to": no topic word, unlike "3 ans après".
 _ACCORDING_TO = re.compile(r"\bd['’]après\b", re.IGNORECASE)
 _THOUSANDS = re.compile(r"(?<=\d)[\s\u00a0\u202f.](?=\d{3}(?!\d))")
-# Ordinals spelled or abbreviated, one token per rank: "troisième", "3e", "3ème" and the
-# OCR's "3°" or "3¢" all read "ord3"; "première" and "1re" read "ord1".
-_SPELLED_RANKS = (
-    ("premier", "première", "premiere", "first"),
-    ("deuxième", "deuxieme", "second", "seconde", "2nde"),
-    ("troisième", "troisieme", "third"),
-    ("quatrième", "quatrieme", "fourth"),
-    ("cinquième", "cinquieme", "fifth"),
-    ("sixième", "sixieme", "sixth"),
-    ("septième", "septieme", "seventh"),
-    ("huitième", "huitieme", "eighth"),
-    ("neuvième", "neuvieme", "ninth"),
-    ("dixième", "dixieme", "tenth"),
-)
-_RANK_OF = {word: rank for rank, words in enumerate(_SPELLED_RANKS, start=1) for word in words}
-_ORDINAL = re.compile(
-    r"\b(?:(?P<word>" + "|".join(sorted(_RANK_OF, key=len, reverse=True)) + r")\b"
-    r"|(?P<digit>\d{1,2})(?:(?:er|re|ère|ème|eme|e|nd|rd|th)\b|[°¢]))"
-)
 # Words too common in this domain's questions to tell passages apart, beyond grammar words.
 _QUESTION_WORDS = {
     "quel",
@@ -137,6 +118,30 @@ def fold_accents(text: str) -> str:
     """Strip diacritics: OCR drops and doubles accents, so matching must ignore them."""
     text = text.replace("œ", "oe").replace("Œ", "OE")
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+# Ordinals as each language spells them, rank 1 first; query.py moves a question's ordinal
+# on with them ("la suivante" after "la deuxième").
+ORDINALS = {
+    "fr": ("premier", "deuxième", "troisième", "quatrième", "cinquième", "sixième", "septième",
+           "huitième", "neuvième", "dixième"),
+    "en": ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
+           "ninth", "tenth"),
+}  # fmt: skip
+# Ordinals spelled or abbreviated, one token per rank: "troisième", "3e", "3ème" and the
+# OCR's "3°" or "3¢" all read "ord3"; "première" and "1re" read "ord1".
+_RANK_OF = {
+    **{word: rank for words in ORDINALS.values() for rank, word in enumerate(words, start=1)},
+    **{fold_accents(word): rank for rank, word in enumerate(ORDINALS["fr"], start=1)},
+    "première": 1,
+    "premiere": 1,
+    "seconde": 2,
+    "2nde": 2,
+}
+_ORDINAL = re.compile(
+    r"\b(?:(?P<word>" + "|".join(sorted(_RANK_OF, key=len, reverse=True)) + r")\b"
+    r"|(?P<digit>\d{1,2})(?:(?:er|re|ère|ème|eme|e|nd|rd|th)\b|[°¢]))"
+)
 
 
 @lru_cache(maxsize=65536)

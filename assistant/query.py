@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from assistant.glossary import expand_query
 from assistant.language import detect_language
+from assistant.lexical import ORDINALS
 from assistant.schemas import Message, Profile
 
 # A question that leans on the conversation: short, or opening with a connective/pronoun.
@@ -105,14 +106,8 @@ def build_query(
 
 # "Et la suivante ?", "la prochaine", "the next one": the item after the one just discussed.
 _NEXT_ONE = re.compile(r"\b(?:suivante?s?|prochaine?s?|next|following)\b", re.IGNORECASE)
-_SPELLED = {
-    "fr": ("premier", "deuxième", "troisième", "quatrième", "cinquième", "sixième", "septième",
-           "huitième", "neuvième", "dixième"),
-    "en": ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
-           "ninth", "tenth"),
-}  # fmt: skip
 _RANKS = {
-    **{w: n for spelled in _SPELLED.values() for n, w in enumerate(spelled, start=1)},
+    **{w: n for words in ORDINALS.values() for n, w in enumerate(words, start=1)},
     "première": 1,
     "seconde": 2,
 }
@@ -135,7 +130,7 @@ def next_in_sequence(text: str, language: str = "fr") -> str:
     digit = match.group("digit")
     rank = int(digit) if digit else _RANKS[match.group("word").casefold()]
     following = rank + 1
-    spelled = _SPELLED[language]
+    spelled = ORDINALS[language]
     replacement = spelled[following - 1] if following <= len(spelled) else f"{following}e"
     return f"{text[: match.start()]}{replacement}{text[match.end() :]}"
 
