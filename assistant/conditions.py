@@ -61,6 +61,11 @@ KINDS: list[tuple[str, re.Pattern]] = [
 _INTERCOMMUNAL = {"communauté de communes", "communauté d'agglomération", "intercommunalité"}
 
 
+def figure(value: int, language: str) -> str:
+    """A number as the answer's language writes it: "50\u202f000", "50,000"."""
+    return f"{value:,}".replace(",", "," if language == "en" else "\u202f")
+
+
 @dataclass
 class Threshold:
     """A population condition read in a sentence: who, more or less than, how many."""
@@ -72,7 +77,7 @@ class Threshold:
 
     def describe(self, language: str) -> str:
         """'les intercommunalités de plus de 50 000 habitants', in the question's language."""
-        number = f"{self.value:,}".replace(",", "\u202f" if language == "fr" else ",")
+        number = figure(self.value, language)
         if language == "en":
             unit = "inhabitants" if self.unit == "habitants" else "staff"
             more = "more" if self.more_than else "fewer"
@@ -200,7 +205,7 @@ def verdict(threshold: Threshold, profile: Profile, marker: str, language: str) 
         if en:
             return f"It depends on your collectivity: this concerns {condition} {marker}. {ask}"
         return f"Cela dépend de votre collectivité : cela vise {condition} {marker}. {ask}"
-    population = f"{profile.population:,}".replace(",", "\u202f" if not en else ",")
+    population = figure(profile.population, language)
     if threshold.holds_for(profile.population):
         if en:
             return f"Yes: with {population} inhabitants, you fall within {condition} {marker}."
@@ -286,13 +291,12 @@ class Misattribution(NamedTuple):
 
     value: int
     asked: str  # what the question says it counts: "collectivités répondantes"
-    counted: str  # what the evidence says it counts: "invitations ont été"
+    counted: str  # what the evidence says it counts: "invitations"
     instead: tuple[int, str] | None  # the evidence's count of what was asked: (120, "réponses…")
 
 
 def counts(text: str) -> dict[int, str]:
-    """What each figure of a text counts: {775: "invitations ont été"}; units and years left
-    out."""
+    """What each figure of a text counts: {775: "invitations"}; units and years left out."""
     out: dict[int, str] = {}
     for match in _COUNT.finditer(text):
         value, words = _to_int(match.group("n")), match.group("phrase").split()
@@ -337,20 +341,18 @@ def misattributed(question: str, evidence: str, passage: str) -> list[Misattribu
 
 def misattribution_warning(claims: list[Misattribution], marker: str, language: str) -> str:
     """The line saying what a figure of the question really counts, and the right count."""
-
-    def figure(value: int) -> str:
-        return f"{value:,}".replace(",", "," if language == "en" else "\u202f")
-
     parts = []
     for claim in claims:
+        value = figure(claim.value, language)
+        right = claim.instead and f"{figure(claim.instead[0], language)} {claim.instead[1]}"
         if language == "en":
-            part = f"{figure(claim.value)} counts {claim.counted}, not {claim.asked}"
-            if claim.instead:
-                part += f"; they count {figure(claim.instead[0])} {claim.instead[1]}"
+            part = f"{value} counts {claim.counted}, not {claim.asked}"
+            if right:
+                part += f"; they count {right}"
         else:
-            part = f"{figure(claim.value)} désigne des {claim.counted}, pas des {claim.asked}"
-            if claim.instead:
-                part += f" ; ils comptent {figure(claim.instead[0])} {claim.instead[1]}"
+            part = f"{value} désigne des {claim.counted}, pas des {claim.asked}"
+            if right:
+                part += f" ; ils comptent {right}"
         parts.append(part)
     lead = "Careful: in the documents," if language == "en" else "Attention : dans les documents,"
     return f"{lead} {' ; '.join(parts)} {marker}."
