@@ -120,14 +120,14 @@ def goes_on(text: str, segment: object, next_segment: object) -> bool:
     return title_only(text) and segment == next_segment
 
 
+_CARDINALS = {"deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8,
+              "neuf": 9, "dix": 10}  # fmt: skip
 # "… à travers trois dispositifs." or "… se décline en 10 étapes :": a count of what follows.
 _ANNOUNCES = re.compile(
-    r"\b(?P<n>\d{1,2}|deux|trois|quatre|cinq|six|sept|huit|neuf|dix)\s+[^\W\d_][\w'’-]*"
+    rf"\b(?P<n>\d{{1,2}}|{'|'.join(_CARDINALS)})\s+[^\W\d_][\w'’-]*"
     r"(?:\s+[^\W\d_][\w'’-]*)?\s*[.:]?$",
     re.IGNORECASE,
 )
-_SPELLED = {"deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8,
-            "neuf": 9, "dix": 10}  # fmt: skip
 
 
 def announced(text: str) -> int:
@@ -137,7 +137,7 @@ def announced(text: str) -> int:
     if match is None:
         return 0
     n = match.group("n").lower()
-    count = int(n) if n.isdigit() else _SPELLED[n]
+    count = int(n) if n.isdigit() else _CARDINALS[n]
     return count if 2 <= count <= 10 else 0
 
 
