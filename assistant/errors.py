@@ -19,6 +19,12 @@ class InvalidQuestionError(AssistantError):
     code = "invalid_question"
 
 
+class InvalidTextError(InvalidQuestionError):
+    """Text that is not valid Unicode (a lone surrogate): refused before any model sees it."""
+
+    code = "invalid_encoding"
+
+
 class DocumentError(AssistantError):
     """A document could not be read; ingestion skips it."""
 
