@@ -104,3 +104,13 @@ def test_the_held_out_set_loads_and_its_quotes_exist() -> None:
     assert len(held_out) == 30
     assert missing_quotes(held_out, CORPUS) == []
     assert not {c.question for c in held_out} & {c.question for c in load_gold(DEFAULT_GOLD)}
+
+
+def test_the_blind_set_loads_and_its_quotes_exist() -> None:
+    """evals/blind.jsonl: 98 cases written from the corpus alone by a helper that never saw
+    the code; only its aggregate figures are read."""
+    blind = load_gold(ROOT / "evals" / "blind.jsonl")
+
+    assert len(blind) == 98
+    assert missing_quotes(blind, CORPUS) == []
+    assert not {c.question for c in blind} & {c.question for c in load_gold(DEFAULT_GOLD)}
