@@ -64,17 +64,27 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Adresse d'écoute")] = None,
     port: Annotated[int | None, typer.Option(help="Port")] = None,
     index: Annotated[bool, typer.Option(help="Indexer corpus/ s'il a changé")] = True,
+    workers: Annotated[
+        int | None, typer.Option(help="Processus de service (défaut : ASSISTANT_WORKERS)")
+    ] = None,
 ) -> None:
-    """Serve the chat UI at / and the API at /api (docs at /docs)."""
-    import uvicorn
-
-    from assistant.api import create_app
+    """Serve the chat UI at / and the API at /api (docs at /docs), restarting a dead worker."""
+    from assistant.server import bind, run_workers
     from ingest.index import IndexBusyError, index_version
     from ingest.index import ingest as run_ingest
 
     settings = Settings()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    host, port = host or settings.host, port or settings.port
+    try:
+        sock = bind(host, port)  # before indexing: a taken port is said at once
+    except AssistantError as exc:
+        _fail(exc)
     if index:
+        typer.echo(
+            f"Indexation de {settings.corpus_dir} (la première fois : quelques minutes ; "
+            "ensuite, seuls les fichiers modifiés)…"
+        )
         try:
             typer.echo(run_ingest(settings.corpus_dir, settings).summary())
         except IndexBusyError as exc:
@@ -90,9 +100,8 @@ def serve(
             )
         except AssistantError as exc:
             _fail(exc)
-    host, port = host or settings.host, port or settings.port
     typer.echo(f"Assistant prêt : http://{host}:{port}/ (API : http://{host}:{port}/docs)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    run_workers(sock, workers or settings.workers)
 
 
 @app.command("eval")

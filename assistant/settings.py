@@ -48,7 +48,10 @@ class Settings(BaseSettings):
     max_question_chars: int = 2000
 
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = Field(8000, ge=0, le=65535)
+    # Server processes under one supervisor, which replaces any that dies; while one is
+    # replaced the others answer. Each loads the embedder and the index (about 0.3 GB).
+    workers: int = Field(2, ge=1, le=32)
 
     # Access: writes (upload, delete, re-index, feedback export) need this key as
     # `Authorization: Bearer ...`; without it they are disabled. Reads are open unless
