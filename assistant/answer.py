@@ -21,6 +21,7 @@ from assistant.conditions import (
 )
 from assistant.focus import mentions_focus, terms
 from assistant.glossary import query_concepts
+from assistant.injection import unquotable
 from assistant.lexical import Bm25Index, tokenize
 from assistant.query import Query, asks_across_documents
 from assistant.quoting import next_passage, quote_in_context
@@ -209,7 +210,10 @@ class ExtractiveAnswerer:
             prior = hit.score / best_fused
             previous: set[int] = set()
             units = sentence_units(hit.chunk.text)
+            ordered = unquotable(hit.chunk.text)  # orders to an assistant are never quoted
             for position, unit in enumerate(units):
+                if ordered(unit):
+                    continue
                 own = covered(terms(unit)) | in_title
                 # The line before often names what this one is about (a law, a speaker).
                 score_own = (weight(own) + 0.5 * weight((previous | heading) - own)) / total
