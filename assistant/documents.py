@@ -24,7 +24,15 @@ from assistant.errors import (
 from assistant.settings import Settings
 from assistant.store import ChromaIndex, StoredChunk
 from ingest.clean import clean_text
-from ingest.index import IngestReport, ingest, load_state, open_store, remove_document
+from ingest.index import (
+    IngestReport,
+    held_ids,
+    id_holder,
+    ingest,
+    load_state,
+    open_store,
+    remove_document,
+)
 from ingest.load import (
     MANIFEST_NAME,
     SUPPORTED_SUFFIXES,
@@ -336,13 +344,14 @@ class DocumentLibrary:
         if target.parent != folder.resolve():  # cannot happen after safe_filename; be sure
             raise DocumentError(f"Nom de fichier refusé : {filename!r}.")
         with self._lock:
-            doc_id = assign_doc_ids(sorted({*list_sources(folder), target}))[target]
-            existing = self._documents().get(doc_id)
-            if existing and Path(existing["source"]) != target:
+            state = load_state(self.settings.index_dir)
+            ids = assign_doc_ids(sorted({*list_sources(folder), target}), held_ids(state))
+            doc_id = ids[target]
+            holder = id_holder(state, doc_id, target)
+            if holder is not None:
                 raise DocumentConflictError(
-                    f"Un autre document porte déjà l'identifiant {doc_id} "
-                    f"({Path(existing['source']).name}). Renommez le fichier, ou supprimez "
-                    "d'abord ce document."
+                    f"Un autre document porte déjà l'identifiant {doc_id} ({holder.name}). "
+                    "Renommez le fichier, ou supprimez d'abord ce document."
                 )
             staging = folder / f".upload-{os.getpid()}-{threading.get_ident()}{target.suffix}"
             staging.write_bytes(data)

@@ -212,6 +212,28 @@ def reconcile(store: ChromaIndex, state: dict) -> tuple[set[str], set[str], list
     return stored, stored - _owned(state), redo
 
 
+def held_ids(state: dict) -> dict[Path, str]:
+    """The id each indexed file holds, by resolved path."""
+    return {Path(entry["source"]): doc_id for doc_id, entry in state["documents"].items()}
+
+
+def id_holder(state: dict, doc_id: str, source: Path) -> Path | None:
+    """The other file, still present, that holds `doc_id` in the state; None if it is free."""
+    entry = state["documents"].get(doc_id)
+    if entry is None:
+        return None
+    holder = Path(entry["source"])
+    return holder if holder != source.resolve() and holder.is_file() else None
+
+
+def id_taken_message(source: Path, doc_id: str, holder: Path) -> str:
+    """Why a file is skipped: its id belongs to another file, and how to fix it."""
+    return (
+        f"{source.name} : ignoré, son identifiant {doc_id} est déjà celui de {holder}. "
+        "Renommez l'un des deux fichiers, puis relancez l'indexation."
+    )
+
+
 @dataclass
 class _Job:
     doc_id: str
@@ -221,14 +243,26 @@ class _Job:
 
 def _jobs(path: Path, state: dict, report: IngestReport) -> list[_Job]:
     """The files of this run; for a folder, also documents an interrupted run left elsewhere
-    (a single file, e.g. an upload, is ingested alone)."""
+    (a single file, e.g. an upload, is ingested alone).
+
+    A file whose id another existing file holds (an upload and a corpus file of the same
+    name) is skipped and reported: one never silently replaces the other.
+    """
     folder = path if path.is_dir() else path.parent
     sources = list_sources(path) if path.is_dir() else [path]
     report.files = len(sources)
     manifest = read_manifest(folder)
     # Ids come from the whole folder, so a single file gets the id a folder run gives it.
-    ids = assign_doc_ids(list_sources(folder))
-    jobs = [_Job(ids.get(s) or doc_id_for(s), s, manifest.get(s.name) or {}) for s in sources]
+    ids = assign_doc_ids(list_sources(folder), held_ids(state))
+    jobs = []
+    for source in sources:
+        doc_id = ids.get(source) or doc_id_for(source)
+        holder = id_holder(state, doc_id, source)
+        if holder is not None:
+            report.errors.append((source.name, id_taken_message(source, doc_id, holder)))
+            log.warning("%s", report.errors[-1][1])
+            continue
+        jobs.append(_Job(doc_id, source, manifest.get(source.name) or {}))
     if not path.is_dir():
         return jobs
     seen = {job.doc_id for job in jobs}

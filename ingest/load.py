@@ -89,14 +89,27 @@ def doc_id_for(path: Path) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", path.stem).strip("-") or "document"
 
 
-def assign_doc_ids(paths: list[Path]) -> dict[Path, str]:
-    """Identifiers for the files of a folder; "rapport.pdf" and "rapport.txt" stay apart."""
-    ids: dict[Path, str] = {}
+def assign_doc_ids(paths: list[Path], held: dict[Path, str] | None = None) -> dict[Path, str]:
+    """Identifiers for the files of a folder; "rapport.pdf" and "rapport.txt" stay apart.
+
+    `held` gives the id each already indexed file holds (by resolved path): such a file
+    keeps it, so "rapport.md" added beside an indexed "rapport.txt" does not take its id.
+    """
+    held = held or {}
+    ids = {path: held[path.resolve()] for path in paths if path.resolve() in held}
+    taken = set(ids.values())
     for path in paths:
-        doc_id = doc_id_for(path)
-        if doc_id in ids.values():
-            doc_id = f"{doc_id}-{path.suffix.lstrip('.').lower()}"
+        if path in ids:
+            continue
+        doc_id = base = doc_id_for(path)
+        if doc_id in taken:
+            doc_id = base = f"{base}-{path.suffix.lstrip('.').lower()}"
+        n = 1
+        while doc_id in taken:
+            n += 1
+            doc_id = f"{base}-{n}"
         ids[path] = doc_id
+        taken.add(doc_id)
     return ids
 
 
