@@ -16,6 +16,10 @@ import socket
 from assistant.errors import ConfigurationError
 
 APP_FACTORY = "assistant.api:create_app"  # each worker builds the app from ASSISTANT_*
+# Seconds a worker may leave its supervisor's ping unanswered before it is deemed hung and
+# replaced. A worker starting on a busy machine (a fresh interpreter, then the imports)
+# takes longer than uvicorn's 5 s default, and was killed in a loop.
+HEALTHCHECK_S = 30
 
 
 class PortInUseError(ConfigurationError):
@@ -49,6 +53,12 @@ def run_workers(sock: socket.socket, workers: int, log_level: str = "info") -> N
 
     host, port = sock.getsockname()[:2]
     config = uvicorn.Config(
-        APP_FACTORY, factory=True, host=host, port=port, workers=workers, log_level=log_level
+        APP_FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        timeout_worker_healthcheck=HEALTHCHECK_S,
     )
     Multiprocess(config, sockets=[sock]).run()
