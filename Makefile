@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install install-st install-browser run test test-fast lint format eval eval-heldout bench load clean
+.PHONY: install install-st install-browser run test test-fast lint format eval eval-heldout eval-blind fuzz bench load clean
 
 install: $(VENV)/.installed
 
@@ -52,6 +52,19 @@ eval: install
 
 eval-heldout: install
 	$(BIN)/assistant eval --gold evals/heldout.jsonl
+
+eval-blind: install
+	$(BIN)/assistant eval --gold evals/blind.jsonl
+
+# The real server on loopback fuzzed: schemathesis over the OpenAPI schema (every
+# operation, EXAMPLES cases each, at most FUZZ_MINUTES), hostile questions and generated
+# documents; then the real embedder alone on hostile text in a child process.
+EXAMPLES ?= 700
+FUZZ_MINUTES ?= 40
+fuzz: install
+	$(BIN)/python -m tests.fuzz.server_fuzz --examples $(EXAMPLES) --minutes $(FUZZ_MINUTES) \
+		--requests 3000 --documents 1000
+	$(BIN)/python -m tests.fuzz.embedder_child 2000
 
 bench: install
 	$(BIN)/python -m benchmarks.run
