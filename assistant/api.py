@@ -29,6 +29,7 @@ from assistant.errors import (
     ConfigurationError,
     HistoryTooLongError,
     IndexMissingError,
+    IndexUnreadableError,
     PermissionDeniedError,
 )
 from assistant.feedback import FeedbackIn, FeedbackRecord, FeedbackStore
@@ -60,9 +61,11 @@ SSE_EXAMPLE = (
 
 
 class Health(BaseModel):
-    """What `/api/health` reports."""
+    """What `/api/health` reports: `status` is `ok`, `no_index` or `degraded`, and then
+    `reason` says what is wrong and what to do (in French)."""
 
     status: str
+    reason: str | None = None
     documents: int
     chunks: int
     embedder: str
@@ -202,17 +205,24 @@ def create_app(settings: Settings | None = None, *, with_ui: bool = True) -> Fas
 
     @app.get("/api/health", response_model=Health, tags=["système"], dependencies=[Read])
     def health() -> dict:
-        """État du service : nombre de documents et de passages, moteurs utilisés."""
+        """État du service : nombre de documents et de passages, moteurs utilisés ;
+        `degraded`, avec la raison, quand l'index est abîmé."""
+        unknown = {
+            "documents": 0,
+            "chunks": 0,
+            "embedder": settings.embedder,
+            "answerer": settings.answerer,
+        }
         try:
-            return holder.get().health()
-        except IndexMissingError:
-            return {
-                "status": "no_index",
-                "documents": 0,
-                "chunks": 0,
-                "embedder": settings.embedder,
-                "answerer": settings.answerer,
-            }
+            report = holder.get().health()
+        except IndexMissingError as exc:
+            return {"status": "no_index", "reason": str(exc), **unknown}
+        except IndexUnreadableError as exc:
+            report = {"status": "degraded", "reason": str(exc), **unknown}
+        problem = library.problem()
+        if problem:
+            report.update(status="degraded", reason=problem)
+        return report
 
     def _ask_kwargs(request: AskRequest) -> dict:
         check_history(request.history, settings)

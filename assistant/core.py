@@ -265,11 +265,21 @@ class Assistant:
         return list(merged.values())[: self.top_k]
 
     def health(self) -> dict:
-        """Counts and components, for `/api/health`."""
+        """Counts and components, for `/api/health`: `degraded`, with the reason, when the
+        vector store lacks passages the published index lists (its files were lost)."""
+        chunks = self.retriever.store.count()
+        published = len(self.retriever.lexical.ids)
+        reason = None
+        if chunks < published:
+            reason = (
+                f"L'index vectoriel ne contient que {chunks} passage(s) sur les {published} "
+                "publiés : relancez assistant ingest."
+            )
         return {
-            "status": "ok",
+            "status": "degraded" if reason else "ok",
+            "reason": reason,
             "documents": len(self.retriever.document_ids()),
-            "chunks": self.retriever.store.count(),
+            "chunks": chunks,
             "embedder": self.embedder,
             "answerer": self.answerer.name,
         }

@@ -18,6 +18,7 @@ from assistant.errors import (
     DocumentConflictError,
     DocumentError,
     DocumentNotFoundError,
+    IndexUnreadableError,
     PermissionDeniedError,
     UploadTooLargeError,
 )
@@ -25,9 +26,11 @@ from assistant.settings import Settings
 from assistant.store import ChromaIndex, StoredChunk
 from ingest.clean import clean_text
 from ingest.index import (
+    UPLOADS_DIR,
     IngestReport,
     held_ids,
     id_holder,
+    index_version,
     ingest,
     load_state,
     open_store,
@@ -41,7 +44,6 @@ from ingest.load import (
     load_document,
 )
 
-UPLOADS_DIR = "uploads"
 _CONTEXT_CHARS = 900  # around a passage of a text file (a PDF shows its whole page)
 _HEAD_WORDS = 6
 
@@ -160,6 +162,8 @@ class DocumentLibrary:
     ):
         self.settings = settings
         self._store = store
+        self._version = index_version(settings.index_dir)  # the one `_store` was read at
+        self._store_lock = threading.Lock()
         self.on_change = on_change or (lambda: None)
         self._lock = threading.Lock()
 
@@ -169,10 +173,29 @@ class DocumentLibrary:
         return self.settings.data_dir / UPLOADS_DIR
 
     def store(self) -> ChromaIndex:
-        """The Chroma index, opened on first use."""
-        if self._store is None:
-            self._store = open_store(self.settings)
-        return self._store
+        """The Chroma index, opened on first use and read again from disk once another
+        process (`assistant ingest`) has published a new version, e.g. after a repair."""
+        with self._store_lock:
+            version = index_version(self.settings.index_dir)
+            if self._store is None:
+                self._store = open_store(self.settings)
+            elif version != self._version:
+                self._store.refresh()
+            self._version = version
+            return self._store
+
+    def problem(self) -> str | None:
+        """Why the index cannot serve the documents it lists, in French; None when it can."""
+        try:
+            documents = self._documents()
+            if documents and self.store().count() == 0:
+                return (
+                    f"L'index ne contient aucun passage alors que {len(documents)} documents "
+                    "sont enregistrés : relancez assistant ingest."
+                )
+        except IndexUnreadableError as exc:
+            return str(exc)
+        return None
 
     def _documents(self) -> dict[str, dict]:
         return load_state(self.settings.index_dir).get("documents", {})
@@ -417,9 +440,11 @@ class DocumentLibrary:
         """Bring the index up to date with the corpus folder and the uploads."""
         check_admin_key(self.settings, admin_key)
         with self._lock:
-            report = ingest(
-                self.settings.corpus_dir, self.settings, progress=progress, store=self.store()
-            )
+            try:
+                store = self.store()
+            except IndexUnreadableError:  # the ingestion sets it aside and starts it again
+                store = None
+            report = ingest(self.settings.corpus_dir, self.settings, progress=progress, store=store)
             if self.uploads_dir.is_dir() and list_sources(self.uploads_dir):
                 extra = ingest(
                     self.uploads_dir, self.settings, progress=progress, store=self.store()
@@ -470,4 +495,5 @@ def _merge(first: IngestReport, second: IngestReport) -> IngestReport:
         chunks_total=second.chunks_total,
         errors=first.errors + second.errors,
         seconds=first.seconds + second.seconds,
+        repairs=first.repairs + second.repairs,
     )

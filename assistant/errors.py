@@ -93,3 +93,15 @@ class RateLimitedError(AssistantError):
     def __init__(self, message: str, retry_after_s: int = 60):
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+
+class IndexUnreadableError(AssistantError):
+    """The index on disk (vector store or ingestion state) cannot be read; ingestion rebuilds it."""
+
+    code = "index_unreadable"
+
+
+class FeedbackUnavailableError(AssistantError):
+    """The feedback database can be neither read nor written, even after recreating it."""
+
+    code = "feedback_unavailable"

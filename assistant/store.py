@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import threading
@@ -16,9 +17,10 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 import chromadb  # noqa: E402
 from chromadb.api.shared_system_client import SharedSystemClient  # noqa: E402
 from chromadb.config import Settings as ChromaSettings  # noqa: E402
+from chromadb.errors import InternalError  # noqa: E402
 from langchain_core.embeddings import Embeddings  # noqa: E402
 
-from assistant.errors import ConfigurationError  # noqa: E402
+from assistant.errors import ConfigurationError, IndexUnreadableError  # noqa: E402
 
 COLLECTION = "chunks"
 # Collections this project owns: "chunks" (the first one) and "chunks-<signature hash>".
@@ -46,6 +48,7 @@ def chroma_client(path: Path, url: str | None = None, *, fresh: bool = False) ->
     With `fresh`, an embedded store is re-read from disk: Chroma keeps one in-memory
     vector index per folder and process and never reloads it, so without this a process
     would not see the vectors another process (`assistant ingest`) wrote meanwhile.
+    An embedded store whose database cannot be read raises IndexUnreadableError.
     """
     with _CLIENTS_LOCK:
         if url:  # a server is always current: one client per URL serves the whole process
@@ -72,13 +75,29 @@ def _own_persistent_client(key: str) -> chromadb.ClientAPI:
     refcounts = SharedSystemClient._identifier_to_refcount
     cache.pop(key, None)
     refcounts.pop(key, None)
-    client = chromadb.PersistentClient(
-        path=key, settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-    )
+    try:
+        client = chromadb.PersistentClient(
+            path=key, settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        )
+    except InternalError as exc:  # the database is not one, or is damaged
+        refcounts.pop(key, None)
+        failed = cache.pop(key, None)
+        if failed is not None:
+            with contextlib.suppress(Exception):  # a half-started System: free what it holds
+                failed.stop()
+        raise unreadable_store(Path(key), exc) from exc
     system = cache.pop(key)
     refcounts.pop(key, None)
     weakref.finalize(client, system.stop)
     return client
+
+
+def unreadable_store(folder: Path, exc: Exception) -> IndexUnreadableError:
+    """The error for an embedded store whose database Chroma cannot read."""
+    return IndexUnreadableError(
+        f"Le stockage des passages ({folder}) est illisible ({exc}). Relancez : "
+        "assistant ingest (il le met de côté et le reconstruit à partir des documents)."
+    )
 
 
 def _http_client(url: str) -> chromadb.ClientAPI:
@@ -106,7 +125,11 @@ def _http_client(url: str) -> chromadb.ClientAPI:
 
 class ChromaIndex:
     """Chunks, their metadata and their vectors. Vectors always come from `embeddings`,
-    never from Chroma's default model (which it would try to download)."""
+    never from Chroma's default model (which it would try to download).
+
+    Reading an embedded store whose database is damaged or gone raises
+    IndexUnreadableError (a server's errors are left as they are).
+    """
 
     def __init__(self, client: chromadb.ClientAPI, embeddings: Embeddings, name: str = COLLECTION):
         self.client = client
@@ -115,9 +138,21 @@ class ChromaIndex:
         self.collection = self._open()
 
     def _open(self):
-        return self.client.get_or_create_collection(
-            self.name, embedding_function=None, metadata={"hnsw:space": "cosine"}
-        )
+        with self._reading():
+            return self.client.get_or_create_collection(
+                self.name, embedding_function=None, metadata={"hnsw:space": "cosine"}
+            )
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Chroma's database errors on an embedded store, as IndexUnreadableError."""
+        try:
+            yield
+        except InternalError as exc:
+            settings = self.client.get_settings()
+            if not settings.is_persistent:
+                raise
+            raise unreadable_store(Path(settings.persist_directory), exc) from exc
 
     def refresh(self) -> None:
         """See what other processes wrote: re-read an embedded store from disk.
@@ -153,7 +188,8 @@ class ChromaIndex:
 
     def count(self) -> int:
         """Number of chunks stored."""
-        return self.collection.count()
+        with self._reading():
+            return self.collection.count()
 
     def add(
         self,
@@ -204,7 +240,8 @@ class ChromaIndex:
         """Which of `ids` are stored."""
         found: set[str] = set()
         for start in range(0, len(ids), _READ_BATCH):
-            got = self.collection.get(ids=ids[start : start + _READ_BATCH], include=[])
+            with self._reading():
+                got = self.collection.get(ids=ids[start : start + _READ_BATCH], include=[])
             found.update(got["ids"])
         return found
 
@@ -216,9 +253,10 @@ class ChromaIndex:
         """`get` page by page: one call for 100,000 chunks exceeds SQLite's variable limit."""
         offset = 0
         while True:
-            page = self.collection.get(
-                where=where, include=include, limit=_READ_BATCH, offset=offset
-            )
+            with self._reading():
+                page = self.collection.get(
+                    where=where, include=include, limit=_READ_BATCH, offset=offset
+                )
             yield page
             if len(page["ids"]) < _READ_BATCH:
                 return
@@ -228,7 +266,8 @@ class ChromaIndex:
         """Chunks by id (missing ids are absent from the result)."""
         if not ids:
             return {}
-        got = self.collection.get(ids=ids, include=["documents", "metadatas"])
+        with self._reading():
+            got = self.collection.get(ids=ids, include=["documents", "metadatas"])
         return {
             i: StoredChunk(i, doc, meta or {})
             for i, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
@@ -249,7 +288,8 @@ class ChromaIndex:
         n = self.count()
         if n == 0:
             return []
-        result = self.collection.query(
-            query_embeddings=[vector], n_results=min(k, n), where=where, include=["distances"]
-        )
+        with self._reading():
+            result = self.collection.query(
+                query_embeddings=[vector], n_results=min(k, n), where=where, include=["distances"]
+            )
         return [(i, 1.0 - d) for i, d in zip(result["ids"][0], result["distances"][0], strict=True)]

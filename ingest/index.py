@@ -13,6 +13,11 @@ A kill at any point leaves the published index whole, and the next run finishes 
   are done again (their stored chunks are reused, not embedded again);
 - a new embedder or chunker fills a new collection, published only once complete.
 One writer at a time (a lock file): a second ingestion fails at once with IndexBusyError.
+
+State that cannot be read is repaired, never lost: an embedded Chroma store whose
+database is damaged is renamed `chroma.broken-<time>` and filled again; an invalid
+`state.json` is renamed `state.json.broken-<time>` and rebuilt by reading the documents
+again (of the folder and of the uploads), their stored chunks found by content id.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from assistant.embeddings import build_embeddings, embedder_name
-from assistant.errors import AssistantError, DocumentError
+from assistant.errors import AssistantError, DocumentError, IndexUnreadableError
 from assistant.lexical import Bm25Index
 from assistant.settings import Settings
 from assistant.store import COLLECTION, ChromaIndex, chroma_client
@@ -53,6 +58,7 @@ from ingest.publish import (
     index_meta,
     publish_lexical,
     published_ids,
+    set_aside,
     write_atomic,
 )
 from ingest.publish import index_version as index_version
@@ -61,6 +67,8 @@ log = logging.getLogger(__name__)
 
 STATE_FILE = "state.json"
 LOCK_FILE = "ingest.lock"
+CHROMA_DIR = "chroma"  # the embedded store, under the index folder
+UPLOADS_DIR = "uploads"  # files added through the API, under the data folder
 PENDING = ""  # the digest of a document whose indexing has not finished
 _SAVE_EVERY_S = 5.0  # finished documents are recorded at most this often (and at the end)
 
@@ -87,6 +95,7 @@ class IngestReport:
     seconds: float = 0.0
     recovered: list[str] = field(default_factory=list)  # documents an interrupted run left
     orphans: int = 0  # stored chunks no document owned when the run started
+    repairs: list[str] = field(default_factory=list)  # unreadable state set aside and rebuilt
 
     def summary(self) -> str:
         """One line a person can read."""
@@ -104,15 +113,42 @@ class IngestReport:
             )
         if self.errors:
             line += f" ; {len(self.errors)} fichier(s) ignoré(s)"
+        for repair in self.repairs:
+            line += f" ; {repair}"
         return line
 
 
 def load_state(index_dir: Path) -> dict:
-    """The ingestion state (which file produced which chunks), or an empty one."""
+    """The ingestion state (which file produced which chunks), or an empty one.
+
+    A state that cannot be read raises IndexUnreadableError (an ingestion run rebuilds it).
+    """
     path = index_dir / STATE_FILE
     if not path.is_file():
         return {"documents": {}}
-    return json.loads(path.read_text(encoding="utf-8"))
+    try:
+        return _read_state(path)
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise IndexUnreadableError(
+            f"L'état de l'index ({path}) est illisible ({exc}). Relancez : assistant ingest "
+            "(il le met de côté et le reconstruit à partir des documents)."
+        ) from exc
+
+
+def _read_state(path: Path) -> dict:
+    state = json.loads(path.read_text(encoding="utf-8"))
+    documents = state.get("documents") if isinstance(state, dict) else None
+    if not isinstance(documents, dict):
+        raise ValueError("pas de liste de documents")
+    for doc_id, entry in documents.items():
+        if not (
+            isinstance(entry, dict)
+            and isinstance(entry.get("source"), str)
+            and isinstance(entry.get("digest"), str)
+            and isinstance(entry.get("chunk_ids"), list)
+        ):
+            raise ValueError(f"entrée incomplète pour {doc_id}")
+    return state
 
 
 def _save_state(index_dir: Path, state: dict) -> None:
@@ -123,8 +159,11 @@ def open_store(settings: Settings, embeddings=None) -> ChromaIndex:
     """The published index's Chroma collection, as stored now, with the configured embedder."""
     embeddings = embeddings or build_embeddings(settings)
     index_dir = settings.index_dir
-    name = index_meta(index_dir).get("collection") or load_state(index_dir).get("collection")
-    client = chroma_client(index_dir / "chroma", settings.chroma_url, fresh=True)
+    name = index_meta(index_dir).get("collection")
+    if name is None:
+        with contextlib.suppress(IndexUnreadableError):  # reported by whoever reads the state
+            name = load_state(index_dir).get("collection")
+    client = chroma_client(index_dir / CHROMA_DIR, settings.chroma_url, fresh=True)
     return ChromaIndex(client, embeddings, name or COLLECTION)
 
 
@@ -241,23 +280,27 @@ class _Job:
     meta: dict
 
 
-def _jobs(path: Path, state: dict, report: IngestReport) -> list[_Job]:
+def _jobs(
+    path: Path, state: dict, report: IngestReport, claimed: dict[str, Path] | None = None
+) -> list[_Job]:
     """The files of this run; for a folder, also documents an interrupted run left elsewhere
     (a single file, e.g. an upload, is ingested alone).
 
     A file whose id another existing file holds (an upload and a corpus file of the same
-    name) is skipped and reported: one never silently replaces the other.
+    name), in the state or in `claimed` (ids given earlier in this run), is skipped and
+    reported: one never silently replaces the other.
     """
+    claimed = claimed or {}
     folder = path if path.is_dir() else path.parent
     sources = list_sources(path) if path.is_dir() else [path]
-    report.files = len(sources)
+    report.files += len(sources)
     manifest = read_manifest(folder)
     # Ids come from the whole folder, so a single file gets the id a folder run gives it.
     ids = assign_doc_ids(list_sources(folder), held_ids(state))
     jobs = []
     for source in sources:
         doc_id = ids.get(source) or doc_id_for(source)
-        holder = id_holder(state, doc_id, source)
+        holder = id_holder(state, doc_id, source) or claimed.get(doc_id)
         if holder is not None:
             report.errors.append((source.name, id_taken_message(source, doc_id, holder)))
             log.warning("%s", report.errors[-1][1])
@@ -301,20 +344,61 @@ def ingest(
     if not path.exists():
         raise DocumentError(f"Chemin introuvable : {path}. Indiquez un dossier ou un fichier.")
     with writer_lock(settings.index_dir):
-        if store is None:
-            store = open_store(settings)
-        else:
-            store.refresh()  # write through a current view, never a stale one
-        report = _ingest_locked(path, settings, store, progress)
+        repairs: list[str] = []
+        store = _writable_store(settings, store, repairs)
+        report = _ingest_locked(path, settings, store, progress, repairs)
     report.seconds = time.perf_counter() - started
     return report
 
 
+def _writable_store(
+    settings: Settings, store: ChromaIndex | None, repairs: list[str]
+) -> ChromaIndex:
+    """The store to write through, as on disk now; an embedded store that cannot be read
+    is set aside (and the repair noted) and started again empty."""
+    try:
+        return _current_store(settings, store)
+    except IndexUnreadableError as exc:
+        if settings.chroma_url:  # a server's database is not ours to move
+            raise
+        aside = set_aside(settings.index_dir / CHROMA_DIR)
+        repairs.append(
+            f"stockage des passages illisible ({exc.__cause__ or exc}) : mis de côté dans "
+            f"{aside}, puis reconstruit"
+        )
+        log.warning("%s", repairs[-1])
+        return _current_store(settings, store)
+
+
+def _current_store(settings: Settings, store: ChromaIndex | None) -> ChromaIndex:
+    if store is None:
+        store = open_store(settings)
+    else:
+        store.refresh()  # write through a current view, never a stale one
+    store.count()  # a damaged database may open, then fail at the first read
+    return store
+
+
+def _readable_state(settings: Settings, repairs: list[str]) -> tuple[dict, bool]:
+    """The ingestion state, and whether it was unreadable (then set aside; an empty one is
+    returned and the repair noted)."""
+    try:
+        return load_state(settings.index_dir), False
+    except IndexUnreadableError as exc:
+        aside = set_aside(settings.index_dir / STATE_FILE)
+        repairs.append(
+            f"état de l'index illisible ({exc.__cause__}) : mis de côté dans {aside}, puis "
+            "reconstruit en relisant les documents"
+        )
+        log.warning("%s", repairs[-1])
+        return {"documents": {}}, True
+
+
 def _ingest_locked(
-    path: Path, settings: Settings, store: ChromaIndex, progress: bool
+    path: Path, settings: Settings, store: ChromaIndex, progress: bool, repairs: list[str]
 ) -> IngestReport:
     index_dir = settings.index_dir
-    state = load_state(index_dir)
+    state, state_lost = _readable_state(settings, repairs)
     signature = _signature(settings, embedder_name(store.embeddings))
     rebuild = state.get("signature") != signature
     if rebuild:
@@ -323,8 +407,17 @@ def _ingest_locked(
         state = _fresh_state(state, signature)
     store.use_collection(state.get("collection", COLLECTION))
     stored, orphans, redo = reconcile(store, state)
-    report = IngestReport(orphans=len(orphans), recovered=[] if rebuild else redo)
+    report = IngestReport(
+        orphans=0 if state_lost else len(orphans),  # a lost state owned them: not orphans
+        recovered=[] if rebuild or repairs else redo,
+        repairs=repairs,
+    )
     jobs = _jobs(path, state, report)
+    uploads = settings.data_dir / UPLOADS_DIR
+    if state_lost and path.is_dir() and uploads.is_dir() and uploads.resolve() != path.resolve():
+        # The lost state also listed the uploads: read them again too, in the same run, so
+        # their stored chunks are kept (a run over the corpus alone would delete them).
+        jobs += _jobs(uploads, state, report, {job.doc_id: job.source for job in jobs})
     changed = _changed(jobs, state, settings, report, rebuild)
     # Claim: before any chunk is written, the state owns it (and still owns the old ones).
     for document, _, chunks in changed:

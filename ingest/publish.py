@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 from assistant.lexical import TOKENIZER_VERSION, Bm25Index
@@ -39,6 +40,20 @@ def fsync_dir(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def set_aside(path: Path) -> Path:
+    """Rename a file or folder that cannot be read to `<name>.broken-<time>`, kept for a
+    person to inspect; returns the new path."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.broken-{stamp}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{path.name}.broken-{stamp}-{n}")
+    os.replace(path, target)
+    fsync_dir(path.parent)
+    return target
 
 
 def current_lexical_dir(index_dir: Path) -> Path | None:
