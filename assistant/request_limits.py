@@ -4,13 +4,16 @@ Both run as one ASGI middleware in front of `/api/*` and `/v1/*` (the chat page 
 calls the library directly and keeps Gradio's own limits). The rate limit counts requests
 per client address in a moving one-minute window (the `limits` library; in-process
 by default, or shared by several workers through e.g. Redis). A JSON body is read up to
-its limit before the route sees it, so a huge or non-UTF-8 body is refused without being
-parsed; uploads (`POST /api/documents`) keep their own limit, ASSISTANT_MAX_UPLOAD_MB.
+its limit before the route sees it, so a huge, non-UTF-8 or non-Unicode body is refused
+without reaching a model; uploads (`POST /api/documents`) keep their own limit,
+ASSISTANT_MAX_UPLOAD_MB.
 """
 
 from __future__ import annotations
 
+import json
 import math
+import re
 import time
 
 from limits import RateLimitItemPerMinute
@@ -18,7 +21,7 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from assistant.errors import ConfigurationError
+from assistant.errors import ConfigurationError, InvalidTextError
 from assistant.http_errors import error_response
 from assistant.settings import Settings
 
@@ -26,6 +29,10 @@ LIMITED_PREFIXES = ("/api/", "/v1/")
 NOT_RATE_LIMITED = {"/api/health"}  # load balancers poll it
 UPLOAD = ("POST", "/api/documents")  # multipart, limited by max_upload_mb
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
+# A JSON escape of a UTF-16 surrogate ("\\ud800"): only a body holding one can decode to a
+# string that is not valid Unicode, so only such a body is parsed before the route.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class RateLimiter:
@@ -141,7 +148,54 @@ class RequestLimits:
                 f"Le corps de la requête n'est pas du texte UTF-8 (octet invalide à la "
                 f"position {exc.start}) : envoyez du JSON encodé en UTF-8.",
             )
+        invalid = lone_surrogate(body)
+        if invalid is not None:
+            return body, (400, InvalidTextError.code, invalid)
         return body, None
+
+
+def lone_surrogate(body: bytes) -> str | None:
+    """Why a JSON body holds text that is not valid Unicode, or None if it holds none.
+
+    JSON can escape half of a UTF-16 pair on its own ("\\ud800"); Python decodes it to a
+    string that no model, database or JSON response can encode. Every string of the body,
+    field names included, is checked here, once for every route.
+    """
+    if not _SURROGATE_ESCAPE.search(body):
+        return None
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        return None  # the route says where the JSON is malformed
+    pending: list[tuple[str, object]] = [("corps de la requête", data)]
+    while pending:
+        where, value = pending.pop()
+        children: list[tuple[str, object]] = []
+        if isinstance(value, str):
+            texts = [(where, value)]
+        elif isinstance(value, dict):
+            texts = [(f"{where} : nom de champ", key) for key in value]
+            children = [(_field(where, key), item) for key, item in value.items()]
+        elif isinstance(value, list):
+            texts, children = [], [(_field(where, i), item) for i, item in enumerate(value)]
+        else:
+            continue
+        for place, text in texts:
+            found = _SURROGATE.search(text)
+            if found:
+                return (
+                    f"Texte invalide dans « {place[:200]} » : le caractère "
+                    f"U+{ord(found.group()):04X} (position {found.start()}) est une moitié de "
+                    "paire UTF-16 isolée, qui n'est pas du texte. Envoyez du texte Unicode "
+                    "valide, encodé en UTF-8 : le texte a sans doute été coupé au milieu d'un "
+                    "caractère (un emoji, par exemple)."
+                )
+        pending.extend(reversed(children))
+    return None
+
+
+def _field(where: str, name: object) -> str:
+    return str(name) if where == "corps de la requête" else f"{where}.{name}"
 
 
 def _is_json(media_type: str) -> bool:
