@@ -28,8 +28,6 @@ from ingest.clean import clean_text
 from ingest.index import (
     UPLOADS_DIR,
     IngestReport,
-    held_ids,
-    id_holder,
     index_version,
     ingest,
     load_state,
@@ -40,6 +38,8 @@ from ingest.load import (
     MANIFEST_NAME,
     SUPPORTED_SUFFIXES,
     assign_doc_ids,
+    held_ids,
+    id_holder,
     list_sources,
     load_document,
 )
@@ -367,10 +367,10 @@ class DocumentLibrary:
         if target.parent != folder.resolve():  # cannot happen after safe_filename; be sure
             raise DocumentError(f"Nom de fichier refusé : {filename!r}.")
         with self._lock:
-            state = load_state(self.settings.index_dir)
-            ids = assign_doc_ids(sorted({*list_sources(folder), target}), held_ids(state))
+            documents = self._documents()
+            ids = assign_doc_ids(sorted({*list_sources(folder), target}), held_ids(documents))
             doc_id = ids[target]
-            holder = id_holder(state, doc_id, target)
+            holder = id_holder(documents, doc_id, target)
             if holder is not None:
                 raise DocumentConflictError(
                     f"Un autre document porte déjà l'identifiant {doc_id} ({holder.name}). "

@@ -48,6 +48,9 @@ from ingest.load import (
     check_size,
     doc_id_for,
     file_digest,
+    held_ids,
+    id_holder,
+    id_taken_message,
     list_sources,
     load_document,
     read_manifest,
@@ -251,28 +254,6 @@ def reconcile(store: ChromaIndex, state: dict) -> tuple[set[str], set[str], list
     return stored, stored - _owned(state), redo
 
 
-def held_ids(state: dict) -> dict[Path, str]:
-    """The id each indexed file holds, by resolved path."""
-    return {Path(entry["source"]): doc_id for doc_id, entry in state["documents"].items()}
-
-
-def id_holder(state: dict, doc_id: str, source: Path) -> Path | None:
-    """The other file, still present, that holds `doc_id` in the state; None if it is free."""
-    entry = state["documents"].get(doc_id)
-    if entry is None:
-        return None
-    holder = Path(entry["source"])
-    return holder if holder != source.resolve() and holder.is_file() else None
-
-
-def id_taken_message(source: Path, doc_id: str, holder: Path) -> str:
-    """Why a file is skipped: its id belongs to another file, and how to fix it."""
-    return (
-        f"{source.name} : ignoré, son identifiant {doc_id} est déjà celui de {holder}. "
-        "Renommez l'un des deux fichiers, puis relancez l'indexation."
-    )
-
-
 @dataclass
 class _Job:
     doc_id: str
@@ -296,11 +277,12 @@ def _jobs(
     report.files += len(sources)
     manifest = read_manifest(folder)
     # Ids come from the whole folder, so a single file gets the id a folder run gives it.
-    ids = assign_doc_ids(list_sources(folder), held_ids(state))
+    documents = state["documents"]
+    ids = assign_doc_ids(list_sources(folder), held_ids(documents))
     jobs = []
     for source in sources:
         doc_id = ids.get(source) or doc_id_for(source)
-        holder = id_holder(state, doc_id, source) or claimed.get(doc_id)
+        holder = id_holder(documents, doc_id, source) or claimed.get(doc_id)
         if holder is not None:
             report.errors.append((source.name, id_taken_message(source, doc_id, holder)))
             log.warning("%s", report.errors[-1][1])

@@ -113,6 +113,28 @@ def assign_doc_ids(paths: list[Path], held: dict[Path, str] | None = None) -> di
     return ids
 
 
+def held_ids(documents: dict[str, dict]) -> dict[Path, str]:
+    """The id each indexed file holds (`documents`: the ingestion state's), by resolved path."""
+    return {Path(entry["source"]): doc_id for doc_id, entry in documents.items()}
+
+
+def id_holder(documents: dict[str, dict], doc_id: str, source: Path) -> Path | None:
+    """The other file, still present, that holds `doc_id` in `documents`; None if it is free."""
+    entry = documents.get(doc_id)
+    if entry is None:
+        return None
+    holder = Path(entry["source"])
+    return holder if holder != source.resolve() and holder.is_file() else None
+
+
+def id_taken_message(source: Path, doc_id: str, holder: Path) -> str:
+    """Why a file is skipped: its id belongs to another file, and how to fix it."""
+    return (
+        f"{source.name} : ignoré, son identifiant {doc_id} est déjà celui de {holder}. "
+        "Renommez l'un des deux fichiers, puis relancez l'indexation."
+    )
+
+
 @dataclass(frozen=True)
 class LoadLimits:
     """Bounds on what one file may cost: its size, a PDF's pages and reading time."""
