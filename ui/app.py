@@ -20,7 +20,13 @@ from assistant.documents import DocumentLibrary
 from assistant.errors import AssistantError, IndexMissingError
 from assistant.feedback import FeedbackIn, FeedbackStore
 from assistant.schemas import AskResponse, Filters, Message, Profile
-from ui.render import conversation_markdown, render_context, render_sources
+from ui.render import (
+    answer_markdown,
+    as_text,
+    conversation_markdown,
+    render_context,
+    render_sources,
+)
 
 log = logging.getLogger(__name__)
 
@@ -159,14 +165,21 @@ def build_ui(
             raise ui_error(
                 "Erreur interne : réessayez, ou consultez les journaux du serveur."
             ) from exc
-        chat += [{"role": "user", "content": question}, {"role": "assistant", "content": ""}]
+        # Answers quote documents: what a document says is shown as text, never as an
+        # image, a link or HTML (see ui.render.answer_markdown).
+        chat += [
+            {"role": "user", "content": as_text(question)},
+            {"role": "assistant", "content": ""},
+        ]
+        answer = ""
         for event in events:
             if event.type == "delta":
-                chat[-1]["content"] += event.text
+                answer += event.text
+                chat[-1]["content"] = answer_markdown(answer)
                 yield chat, turns, gr.skip(), "", gr.skip()
             elif event.type == "done":
                 response = event.response
-                chat[-1]["content"] = response.answer
+                chat[-1]["content"] = answer_markdown(response.answer)
                 turns = turns + [{"question": question, "response": response.model_dump()}]
                 if "repli" in response.answerer:
                     gr.Warning(
@@ -270,8 +283,8 @@ def build_ui(
         except AssistantError as exc:
             raise ui_error(str(exc), "Téléversement refusé") from exc
         status = (
-            f"**{result.document.title}** ajouté ({result.document.chunks} passage(s)). "
-            f"{result.summary}"
+            f"**{as_text(result.document.title)}** ajouté ({result.document.chunks} "
+            f"passage(s)). {as_text(result.summary)}"
         )
         return (status, None, *refresh_corpus())
 
@@ -282,7 +295,7 @@ def build_ui(
             result = library.delete(doc_id, admin_key=key)
         except AssistantError as exc:
             raise ui_error(str(exc), "Suppression refusée") from exc
-        return (result.message, *refresh_corpus())
+        return (as_text(result.message), *refresh_corpus())
 
     def reindex(key, progress=gr.Progress(track_tqdm=True)):  # noqa: B008 (Gradio's idiom)
         progress(0, desc="Réindexation : lecture des fichiers…")
@@ -290,9 +303,9 @@ def build_ui(
             report = library.reindex(admin_key=key, progress=True)
         except AssistantError as exc:
             raise ui_error(str(exc), "Réindexation refusée") from exc
-        status = f"Réindexation terminée : {report.summary()}"
+        status = f"Réindexation terminée : {as_text(report.summary())}"
         for name, message in report.errors:
-            status += f"\n- Ignoré : {name} — {message}"
+            status += f"\n- Ignoré : {as_text(name)} — {as_text(message)}"
         return (status, *refresh_corpus())
 
     with gr.Blocks(title=TITLE, fill_width=True) as blocks:
@@ -342,6 +355,7 @@ def build_ui(
                             placeholder="Posez votre question ci-dessous, ou choisissez un "
                             "exemple.",
                             buttons=["copy"],
+                            latex_delimiters=[],  # "$$" in a document stays text
                         )
                         with gr.Row():
                             question = gr.Textbox(

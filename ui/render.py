@@ -1,8 +1,10 @@
-"""HTML and Markdown for the chat: source cards with the cited sentence highlighted, a
-passage in its context, and a conversation exported with its sources.
+"""HTML and Markdown for the chat: answers, source cards with the cited sentence
+highlighted, a passage in its context, and a conversation exported with its sources.
 
-Every piece of document text is untrusted (a document may hold HTML or script): it is
-escaped before it reaches the page.
+Every piece of document text is untrusted (a document may hold HTML, script, Markdown
+images or links): it is escaped before it reaches the page. Answers quote documents, so an
+answer keeps only its own structure as Markdown (bullets, bold, `[n]` markers) and shows
+the rest as written.
 """
 
 from __future__ import annotations
@@ -20,6 +22,27 @@ _QUOTES = "“”«»\"' "
 _FRAGMENT_SPLIT = re.compile(r"\s*(?:;|…|\s-\s|(?<=[.!?])\s+)\s*")
 _WORD = re.compile(r"\w{4,}")
 _MIN_FRAGMENT = 15
+# What lets text build an image, a link or HTML in Markdown: brackets (links, images,
+# reference definitions), angle brackets and "&" (tags, autolinks, entities), the backslash
+# (which would undo an escape), "@" (addresses made links). As character references they
+# show as themselves and build nothing.
+_LIVE = str.maketrans(
+    {
+        "[": "&#91;",
+        "]": "&#93;",
+        "<": "&lt;",
+        ">": "&gt;",
+        "&": "&amp;",
+        "\\": "&#92;",
+        "@": "&#64;",
+    }
+)
+# Bare web addresses, which GitHub-flavoured Markdown turns into links: "http://", "www.".
+_ADDRESS = re.compile(r"(?<=[a-z])://|(?<=\bwww)\.", re.IGNORECASE)
+_BULLET = re.compile(r"\s*(?:[-*•]|\d{1,2}[.)])\s+")
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+# A marker of the answer; one followed by "(", ":" or "[" could make a link, and is escaped.
+_OWN_MARKER = re.compile(r"(\[\d{1,3}\])(?![(:\[])")
 _LABELS = {
     "fr": {
         "none": "Aucune source citée pour cette réponse.",
@@ -105,6 +128,37 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
+def as_text(text: str) -> str:
+    """Text for a Markdown view that shows as written: no image, link or HTML comes out."""
+    text = text.translate(_LIVE)
+    return _ADDRESS.sub(lambda m: m.group().replace(":", "&#58;").replace(".", "&#46;"), text)
+
+
+def answer_markdown(answer: str) -> str:
+    """An answer for the chat: its bullets, bold and `[n]` markers stay Markdown, and the
+    text it quotes from documents shows as written (an image or a link in a document stays
+    text, and the browser fetches nothing)."""
+    lines = []
+    for line in answer.split("\n"):
+        bullet = _BULLET.match(line)
+        head = bullet.group() if bullet else ""
+        rest = line[len(head) :] if bullet else line.lstrip()
+        pieces = _BOLD.split(rest)  # text, bold, text, bold…
+        lines.append(
+            head
+            + "".join(
+                f"**{_quoted(piece)}**" if i % 2 else _quoted(piece)
+                for i, piece in enumerate(pieces)
+            )
+        )
+    return "\n".join(lines)
+
+
+def _quoted(text: str) -> str:
+    pieces = _OWN_MARKER.split(text)  # text, marker, text, marker…
+    return "".join(piece if i % 2 else as_text(piece) for i, piece in enumerate(pieces))
+
+
 def _escape(text: str) -> str:
     return html.escape(text).replace("\n", "<br>")
 
@@ -188,18 +242,20 @@ def conversation_markdown(turns: list[dict], profile: dict | None = None) -> str
     described = {k: v for k, v in (profile or {}).items() if v}
     if described:
         parts = [str(described.get("kind", "")), _population(described.get("population"))]
-        lines.append(f"Collectivité : {', '.join(p for p in parts if p)}.")
+        lines.append(f"Collectivité : {as_text(', '.join(p for p in parts if p))}.")
     for number, turn in enumerate(turns, start=1):
         response = AskResponse.model_validate(turn["response"])
-        lines += ["", f"## {number}. {turn['question']}", "", response.answer]
+        question = as_text(" ".join(turn["question"].split()))
+        lines += ["", f"## {number}. {question}", "", answer_markdown(response.answer)]
         if response.citations:
             lines += ["", "**Sources**", ""]
             for c in response.citations:
                 when = f", {c.date}" if c.date else ""
                 excerpt = " ".join(c.text.split())
                 excerpt = excerpt[:400] + ("…" if len(excerpt) > 400 else "")
-                lines.append(f"- [{c.n}] *{c.title}* ({c.kind}{when}) — {c.locator}")
-                lines.append(f"  > {excerpt}")
+                source = f"*{as_text(c.title)}* ({as_text(c.kind + when)}) — {as_text(c.locator)}"
+                lines.append(f"- [{c.n}] {source}")
+                lines.append(f"  > {as_text(excerpt)}")
     return "\n".join(lines) + "\n"
 
 
