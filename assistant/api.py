@@ -7,6 +7,7 @@ import json
 import logging
 import threading
 from collections.abc import Iterator
+from functools import partial
 from typing import Annotated
 
 from fastapi import Body, Depends, FastAPI, File, Form, Request, UploadFile
@@ -33,7 +34,7 @@ from assistant.errors import (
     PermissionDeniedError,
 )
 from assistant.feedback import FeedbackIn, FeedbackRecord, FeedbackStore
-from assistant.http_errors import ErrorBody, install_error_handlers
+from assistant.http_errors import ErrorBody, answer_unknown_paths, install_error_handlers
 from assistant.openai_compat import (
     MODEL_ID,
     ChatCompletion,
@@ -201,7 +202,6 @@ def create_app(settings: Settings | None = None, *, with_ui: bool = True) -> Fas
     Read = Depends(read_access)
 
     install_error_handlers(app)
-    app.add_middleware(RequestLimits, **RequestLimits.options(settings))
 
     @app.get("/api/health", response_model=Health, tags=["système"], dependencies=[Read])
     def health() -> dict:
@@ -339,10 +339,10 @@ def create_app(settings: Settings | None = None, *, with_ui: bool = True) -> Fas
     )
     def upload(
         file: Annotated[UploadFile, File(description="Fichier PDF, TXT ou MD")],
-        title: Annotated[str | None, Form()] = None,
-        kind: Annotated[str | None, Form(examples=["study"])] = None,
-        date: Annotated[str | None, Form(examples=["2025-06-19"])] = None,
-        publisher: Annotated[str | None, Form()] = None,
+        title: Annotated[str | None, Form(max_length=300)] = None,
+        kind: Annotated[str | None, Form(max_length=100, examples=["study"])] = None,
+        date: Annotated[str | None, Form(max_length=40, examples=["2025-06-19"])] = None,
+        publisher: Annotated[str | None, Form(max_length=300)] = None,
         key: str | None = Depends(admin_access),
     ) -> UploadResult:
         """Ajoute (ou remplace) un document et l'indexe. Clé d'administration requise."""
@@ -414,6 +414,7 @@ def create_app(settings: Settings | None = None, *, with_ui: bool = True) -> Fas
             headers={"Content-Disposition": 'attachment; filename="avis.csv"'},
         )
 
+    answer_unknown_paths(app)
     if with_ui:
         from ui.app import mount_ui
 
@@ -429,8 +430,12 @@ def create_app(settings: Settings | None = None, *, with_ui: bool = True) -> Fas
             library=library,
             feedback=feedback,
             auth=auth,
+            check_key=partial(check_admin_key, settings),
             max_upload_mb=settings.max_upload_mb,
+            export_dir=settings.data_dir / "exports",
         )
+    # Added last, so it runs first: the rate limit comes before any key is checked.
+    app.add_middleware(RequestLimits, **RequestLimits.options(settings))
     return app
 
 

@@ -15,7 +15,9 @@ from assistant.glossary import query_concepts
 from assistant.lexical import STOPWORDS
 from assistant.schemas import Profile
 
-_NUMBER = r"\d{1,3}(?:[\s\u00a0\u202f.,]?\d{3})*|\d+"
+# A whole number, "50 000" or "3500"; not the end of another one: neither the decimals of
+# "2,5" nor the exponent of "1e308" (which would read as 5 and 308).
+_NUMBER = r"(?<![\d.,])(?<!\d[eE])(?<!\d[eE][+-])(?:\d{1,3}(?:[\s\u00a0\u202f.,]?\d{3})*|\d+)"
 # "de plus de 50 000 habitants", "de moins de 3 500 habitants", "moins de 15000 habitants"
 # "de plus 50 agents" (the second "de" dropped) is read too, but not a bare "plus 50 agents".
 _THRESHOLD = re.compile(
@@ -276,7 +278,7 @@ def contradicted(question: str, evidence: str, profile: Profile) -> list[tuple[i
 # A count and what it counts: "775 invitations", "120 réponses complètes"; the phrase stops
 # at punctuation and runs three words at most.
 _COUNT = re.compile(
-    rf"(?<![\d,.])(?P<n>{_NUMBER})[ \u00a0]+(?:de[ \u00a0]+|d'|d’)?"
+    rf"(?P<n>{_NUMBER})[ \u00a0]+(?:de[ \u00a0]+|d'|d’)?"
     r"(?P<phrase>[^\W\d_][\w’'-]{2,}(?:[ \u00a0]+[^\W\d_][\w’'-]*){0,2})",
     re.IGNORECASE,
 )

@@ -8,9 +8,12 @@ back (a NaN or raw bytes could not even be written as JSON).
 
 from __future__ import annotations
 
+import re
+
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -63,6 +66,10 @@ _HTTP_MESSAGES = {
     404: ("not_found", "Chemin inconnu. La liste des routes est sur /docs."),
     405: ("method_not_allowed", "Méthode non permise sur ce chemin. Voir /docs."),
 }
+
+_FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+_FIELD_TOO_LONG = re.compile(r"(?:Part|Field) exceeded maximum size of (\d+)KB")
+_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 # Pydantic error types in French; others keep pydantic's (English) wording.
 _VALIDATION_MESSAGES = {
@@ -142,6 +149,9 @@ def _explain(error: dict) -> str:
         return (
             f"{where} : trop long ({ctx.get('actual_length', '?')} ; au plus {ctx['max_length']})"
         )
+    if kind == "string_too_long" and "max_length" in ctx:
+        length = len(error["input"]) if isinstance(error.get("input"), str) else "?"
+        return f"{where} : trop long ({length} caractères ; au plus {ctx['max_length']})"
     if kind == "too_short" and "min_length" in ctx:
         return f"{where} : trop court (au moins {ctx['min_length']})"
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
@@ -156,6 +166,56 @@ def validation_message(errors: list[dict]) -> str:
     shown = [_explain(e) for e in errors[:5]]
     more = f" (et {len(errors) - 5} autre(s))" if len(errors) > 5 else ""
     return f"Requête invalide : {' ; '.join(shown)}{more}. Le schéma attendu est sur /docs."
+
+
+def form_message(detail: str) -> str:
+    """A French message for a form that Starlette could not read (its English `detail`)."""
+    too_long = _FIELD_TOO_LONG.search(detail)
+    if too_long:
+        return (
+            f"Un champ du formulaire est trop long (plus de {too_long.group(1)} Ko) : le "
+            "fichier va dans le champ « file » ; title, kind, date et publisher sont des "
+            "textes courts."
+        )
+    return (
+        f"Formulaire illisible ({detail}) : envoyez un formulaire multipart/form-data avec le "
+        "fichier dans le champ « file »."
+    )
+
+
+def answer_unknown_paths(app: FastAPI, prefixes: tuple[str, ...] = ("/api", "/v1")) -> None:
+    """Make unknown paths and wrong methods under the API's prefixes answer 404 and 405 in
+    the error shape, even when the chat is mounted at `/` (its own 404 would answer them).
+
+    Call it after the last route of the API and before mounting the chat.
+    """
+    routes = [r for r in app.routes if isinstance(r, APIRoute)]
+
+    def unrouted_under(prefix: str):
+        def unrouted(request: Request, path: str) -> None:
+            full = f"{prefix}/{path}"
+            allowed = sorted({m for r in routes if r.path_regex.match(full) for m in r.methods})
+            if not allowed:
+                raise StarletteHTTPException(404)
+            raise StarletteHTTPException(
+                405,
+                detail={
+                    "code": "method_not_allowed",
+                    "message": f"{request.method} n'est pas permis sur {full[:200]} : utilisez "
+                    f"{' ou '.join(allowed)}. La liste des routes est sur /docs.",
+                },
+                headers={"Allow": ", ".join(allowed)},
+            )
+
+        return unrouted
+
+    for prefix in prefixes:
+        app.add_api_route(
+            f"{prefix}/{{path:path}}",
+            unrouted_under(prefix),
+            methods=_METHODS,
+            include_in_schema=False,
+        )
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -181,6 +241,9 @@ def install_error_handlers(app: FastAPI) -> None:
             code, message = exc.detail.get("code", "error"), exc.detail.get("message", "")
             return error_response(request.url.path, exc.status_code, code, message, exc.headers)
         code, message = _HTTP_MESSAGES.get(exc.status_code, (f"http_{exc.status_code}", ""))
+        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if exc.status_code == 400 and media_type in _FORM_TYPES:
+            message = form_message(str(exc.detail))
         return error_response(
             request.url.path, exc.status_code, code, message or str(exc.detail), exc.headers
         )

@@ -1,12 +1,14 @@
-"""Request limits of the HTTP API: a per-client rate limit and a JSON body size limit.
+"""Request limits of the HTTP API: a per-client rate limit, a JSON body size limit, and a
+limit on failed logins to the chat page.
 
-Both run as one ASGI middleware in front of `/api/*` and `/v1/*` (the chat page at `/`
-calls the library directly and keeps Gradio's own limits). The rate limit counts requests
-per client address in a moving one-minute window (the `limits` library; in-process
-by default, or shared by several workers through e.g. Redis). A JSON body is read up to
-its limit before the route sees it, so a huge, non-UTF-8 or non-Unicode body is refused
-without reaching a model; uploads (`POST /api/documents`) keep their own limit,
-ASSISTANT_MAX_UPLOAD_MB.
+They run as one ASGI middleware in front of `/api/*`, `/v1/*` and the two routes of the
+chat page (Gradio) that take input outside a question: its file upload and its login form.
+The rate limit counts requests per client address in a moving one-minute window (the
+`limits` library; in-process by default, or shared by several workers through e.g. Redis).
+A JSON body is read up to its limit before the route sees it, so a huge, non-UTF-8 or
+non-Unicode body is refused without reaching a model; uploads (`POST /api/documents`, the
+chat's file upload) keep their own limit, ASSISTANT_MAX_UPLOAD_MB. Failed logins are
+counted per client address, so that the key cannot be guessed by trying.
 """
 
 from __future__ import annotations
@@ -27,12 +29,26 @@ from assistant.settings import Settings
 
 LIMITED_PREFIXES = ("/api/", "/v1/")
 NOT_RATE_LIMITED = {"/api/health"}  # load balancers poll it
-UPLOAD = ("POST", "/api/documents")  # multipart, limited by max_upload_mb
+CHAT_UPLOAD = "/gradio_api/upload"  # the chat's file chooser (Corpus page)
+UPLOADS = {("POST", "/api/documents"), ("POST", CHAT_UPLOAD)}  # multipart, max_upload_mb
+LOGIN = {"/login", "/login/"}  # the chat page's login form (ASSISTANT_READ_KEY_REQUIRED)
+FAILED_LOGINS, FAILED_LOGINS_MINUTES = 10, 15
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 # A JSON escape of a UTF-16 surrogate ("\\ud800"): only a body holding one can decode to a
 # string that is not valid Unicode, so only such a body is parsed before the route.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _moving_window(storage_uri: str) -> MovingWindowRateLimiter:
+    try:
+        storage = storage_from_string(storage_uri)
+    except Exception as exc:  # unknown scheme or missing driver: say which setting
+        raise ConfigurationError(
+            f"ASSISTANT_RATE_LIMIT_STORAGE invalide : {storage_uri!r} ({exc}). "
+            "Exemples : memory:// ou redis://127.0.0.1:6379 (paquet redis requis)."
+        ) from exc
+    return MovingWindowRateLimiter(storage)
 
 
 class RateLimiter:
@@ -41,14 +57,7 @@ class RateLimiter:
     def __init__(self, per_minute: int, storage_uri: str = "memory://"):
         self.per_minute = per_minute
         self.item = RateLimitItemPerMinute(per_minute)
-        try:
-            storage = storage_from_string(storage_uri)
-        except Exception as exc:  # unknown scheme or missing driver: say which setting
-            raise ConfigurationError(
-                f"ASSISTANT_RATE_LIMIT_STORAGE invalide : {storage_uri!r} ({exc}). "
-                "Exemples : memory:// ou redis://127.0.0.1:6379 (paquet redis requis)."
-            ) from exc
-        self.strategy = MovingWindowRateLimiter(storage)
+        self.strategy = _moving_window(storage_uri)
 
     def retry_after(self, client: str) -> int | None:
         """Count one request of `client`; None if allowed, else seconds to wait."""
@@ -58,25 +67,66 @@ class RateLimiter:
         return max(1, math.ceil(reset - time.time()))
 
 
-class RequestLimits:
-    """ASGI middleware: rate limit, then body size, media type and encoding of JSON bodies."""
+class LoginLimiter:
+    """Failed logins per client in a moving window: past the limit, the client waits."""
 
-    def __init__(self, app: ASGIApp, max_request_kb: int, limiter: RateLimiter | None):
+    def __init__(
+        self,
+        failures: int = FAILED_LOGINS,
+        minutes: int = FAILED_LOGINS_MINUTES,
+        storage_uri: str = "memory://",
+    ):
+        self.failures, self.minutes = failures, minutes
+        self.item = RateLimitItemPerMinute(failures, minutes)
+        self.strategy = _moving_window(storage_uri)
+
+    def retry_after(self, client: str) -> int | None:
+        """None if `client` may try to log in now, else seconds to wait."""
+        if self.strategy.test(self.item, "login", client):
+            return None
+        reset = self.strategy.get_window_stats(self.item, "login", client).reset_time
+        return max(1, math.ceil(reset - time.time()))
+
+    def failed(self, client: str) -> None:
+        """Count a failed login of `client`."""
+        self.strategy.hit(self.item, "login", client)
+
+
+class RequestLimits:
+    """ASGI middleware: failed logins; rate limit, then body size, media type and encoding
+    of JSON bodies."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_request_kb: int,
+        limiter: RateLimiter | None,
+        logins: LoginLimiter | None = None,
+    ):
         self.app = app
         self.max_bytes = max_request_kb * 1024
         self.max_kb = max_request_kb
         self.limiter = limiter
+        self.logins = logins or LoginLimiter()
 
     @staticmethod
     def options(settings: Settings) -> dict:
         """The middleware's arguments from the settings (a bad storage fails here, at once)."""
-        per_minute = settings.rate_limit_per_minute
-        limiter = RateLimiter(per_minute, settings.rate_limit_storage) if per_minute else None
-        return {"max_request_kb": settings.max_request_kb, "limiter": limiter}
+        per_minute, storage = settings.rate_limit_per_minute, settings.rate_limit_storage
+        return {
+            "max_request_kb": settings.max_request_kb,
+            "limiter": RateLimiter(per_minute, storage) if per_minute else None,
+            "logins": LoginLimiter(storage_uri=storage),
+        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or not path.startswith(LIMITED_PREFIXES):
+        if scope["type"] == "http" and path in LOGIN and scope.get("method") == "POST":
+            await self._login(scope, receive, send)
+            return
+        if scope["type"] != "http" or not (
+            path.startswith(LIMITED_PREFIXES) or path == CHAT_UPLOAD
+        ):
             await self.app(scope, receive, send)
             return
         if self.limiter is not None and path not in NOT_RATE_LIMITED:
@@ -93,7 +143,7 @@ class RequestLimits:
                 await response(scope, receive, send)
                 return
         method = scope.get("method", "GET")
-        if method not in _BODY_METHODS or (method, path) == UPLOAD:
+        if method not in _BODY_METHODS or (method, path) in UPLOADS:
             await self.app(scope, receive, send)
             return
         body, refusal = await self._read_body(scope, receive)
@@ -102,6 +152,33 @@ class RequestLimits:
             await error_response(path, status, code, message)(scope, receive, send)
             return
         await self.app(scope, _replay(body, receive), send)
+
+    async def _login(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Log in, unless this client failed too often lately; count a failure."""
+        client = (scope.get("client") or ("local", 0))[0]
+        wait = self.logins.retry_after(client)
+        if wait is not None:
+            message = (
+                f"Trop d'essais de clé manqués : {self.logins.failures} en "
+                f"{self.logins.minutes} minutes depuis cette adresse. Réessayez dans {wait} s, "
+                "avec la valeur de ASSISTANT_ADMIN_KEY."
+            )
+            response = error_response(
+                scope["path"], 429, "rate_limited", message, {"Retry-After": str(wait)}
+            )
+            await response(scope, receive, send)
+            return
+        status = 0
+
+        async def watch(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        await self.app(scope, receive, watch)
+        if status in (400, 401):  # Gradio answers a wrong password with 400
+            self.logins.failed(client)
 
     async def _read_body(
         self, scope: Scope, receive: Receive

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+# A name sent as a filter or a profile: short, and echoed back in messages at this length.
+Name = Annotated[str, Field(max_length=200)]
 
 
 class Message(BaseModel):
@@ -21,9 +24,15 @@ class Filters(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    document_id: list[str] | None = Field(None, description="Identifiants de documents")
-    kind: list[str] | None = Field(None, description="Types : slides, meeting-report, study…")
-    speaker: list[str] | None = Field(None, description="Intervenants (compte-rendus)")
+    document_id: list[Name] | None = Field(
+        None, max_length=100, description="Identifiants de documents"
+    )
+    kind: list[Name] | None = Field(
+        None, max_length=100, description="Types : slides, meeting-report, study…"
+    )
+    speaker: list[Name] | None = Field(
+        None, max_length=100, description="Intervenants (compte-rendus)"
+    )
 
 
 class Profile(BaseModel):
@@ -31,8 +40,9 @@ class Profile(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: str | None = Field(None, examples=["communauté de communes"])
-    population: int | None = Field(None, ge=0, examples=[32000])
+    kind: str | None = Field(None, max_length=100, examples=["communauté de communes"])
+    # Strict: neither `true` nor "32000" is a number of inhabitants (lax mode reads 1, 32000).
+    population: StrictInt | None = Field(None, ge=0, examples=[32000])
 
 
 class AskRequest(BaseModel):
@@ -56,7 +66,11 @@ class AskRequest(BaseModel):
     )
 
     question: str = Field(description="La question, 2 000 caractères au plus")
-    history: list[Message] = Field(default_factory=list, max_length=50)
+    # Its length is checked against ASSISTANT_MAX_HISTORY_TURNS (400 history_too_long), the
+    # body size against ASSISTANT_MAX_REQUEST_KB.
+    history: list[Message] = Field(
+        default_factory=list, description="Les échanges précédents, 50 messages au plus"
+    )
     filters: Filters | None = None
     profile: Profile | None = None
     include_passages: bool = Field(False, description="Renvoyer aussi les passages retrouvés")

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import html
 import logging
-import tempfile
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from assistant.documents import DocumentLibrary
 from assistant.errors import AssistantError, IndexMissingError
 from assistant.feedback import FeedbackIn, FeedbackStore
 from assistant.schemas import AskResponse, Filters, Message, Profile
+from ui.files import GRADIO_CACHE_KEEP_S, KEY_COOKIE_JS, UploadGuard, write_export
 from ui.render import (
     answer_markdown,
     as_text,
@@ -42,7 +41,6 @@ PROFILE_KINDS = [ANY_KIND] + [kind for kind, _ in KINDS if kind != "collectivit�
 CORPUS_HEADERS = ["Identifiant", "Titre", "Type", "Date", "Pages", "Passages", "Fichier"]
 FONTS = ["ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "Arial", "sans-serif"]
 MONO_FONTS = ["ui-monospace", "Consolas", "DejaVu Sans Mono", "monospace"]
-EXPORT_DIR = Path(tempfile.gettempdir()) / "assistant-conversations"
 # Clicks on a card's "open" button reach Python as a `click` event carrying the chunk id.
 CARDS_JS = """
 element.addEventListener('click', (event) => {
@@ -129,24 +127,21 @@ def _turn_of(index) -> int:
     return int(index) // 2
 
 
-def _export(turns: list[dict], kind: str | None, population: float | None) -> str | None:
-    if not turns:
-        return None
-    profile = _profile(kind, population)
-    EXPORT_DIR.mkdir(parents=True, exist_ok=True)
-    path = EXPORT_DIR / f"conversation-{uuid.uuid4().hex[:8]}.md"
-    markdown = conversation_markdown(turns, profile.model_dump() if profile else None)
-    path.write_text(markdown, encoding="utf-8")
-    return str(path)
-
-
 def build_ui(
     get_assistant: Callable[[], Assistant],
     *,
     library: DocumentLibrary,
     feedback: FeedbackStore,
+    export_dir: Path,
 ) -> gr.Blocks:
     """The chat and corpus pages; everything they do goes through the library objects."""
+
+    def export_file(turns: list[dict], kind: str | None, population: float | None) -> str | None:
+        if not turns:
+            return None
+        profile = _profile(kind, population)
+        markdown = conversation_markdown(turns, profile.model_dump() if profile else None)
+        return str(write_export(export_dir, markdown))
 
     def respond(question, chat, turns, kind, population, documents, kinds, brief):
         chat, turns = list(chat or []), list(turns or [])
@@ -192,7 +187,7 @@ def build_ui(
                     turns,
                     render_sources(response, len(turns) - 1),
                     "",
-                    _export(turns, kind, population),
+                    export_file(turns, kind, population),
                 )
 
     def show_sources(turns, evt: gr.SelectData):
@@ -308,7 +303,9 @@ def build_ui(
             status += f"\n- Ignoré : {as_text(name)} — {as_text(message)}"
         return (status, *refresh_corpus())
 
-    with gr.Blocks(title=TITLE, fill_width=True) as blocks:
+    with gr.Blocks(
+        title=TITLE, fill_width=True, delete_cache=(3600, GRADIO_CACHE_KEEP_S)
+    ) as blocks:
         turns = gr.State([])
         ratings = gr.State({})
         with gr.Sidebar(label="Réglages", open=True, width=300):
@@ -389,7 +386,11 @@ def build_ui(
                 table = gr.Dataframe(
                     headers=CORPUS_HEADERS, interactive=False, wrap=True, elem_id="corpus-table"
                 )
-                key = gr.Textbox(label="Clé d'administration", type="password", elem_id="key")
+                key = gr.Textbox(
+                    label="Clé d'administration (avant de choisir un fichier)",
+                    type="password",
+                    elem_id="key",
+                )
                 with gr.Row():
                     with gr.Column():
                         gr.Markdown("#### Ajouter un document")
@@ -442,6 +443,7 @@ def build_ui(
             [key, upload_file, upload_title, upload_kind, upload_date],
             [status, upload_file, *corpus_outputs],
         )
+        key.change(None, [key], None, js=KEY_COOKIE_JS)
         delete_button.click(delete, [key, delete_choice], [status, *corpus_outputs])
         reindex_button.click(reindex, [key], [status, *corpus_outputs])
     return blocks
@@ -454,10 +456,14 @@ def mount_ui(
     library: DocumentLibrary,
     feedback: FeedbackStore,
     auth: Callable[[str, str], bool] | None = None,
+    check_key: Callable[[str | None], None],
     max_upload_mb: int = 50,
+    export_dir: Path,
 ) -> FastAPI:
-    """Serve the chat at `/` of the API application."""
-    blocks = build_ui(get_assistant, library=library, feedback=feedback)
+    """Serve the chat at `/` of the API application; `check_key` raises unless it is given
+    the admin key, which the chat's file upload needs."""
+    blocks = build_ui(get_assistant, library=library, feedback=feedback, export_dir=export_dir)
+    app.add_middleware(UploadGuard, check_key=check_key, max_upload_mb=max_upload_mb)
     return gr.mount_gradio_app(
         app,
         blocks,
@@ -471,5 +477,6 @@ def mount_ui(
         show_error=False,
         ssr_mode=False,
         max_file_size=f"{max_upload_mb}mb",
+        allowed_paths=[str(export_dir)],
         mcp_server=False,
     )

@@ -37,11 +37,15 @@ def test_writes_need_the_key_then_upload_reindex_and_delete(page, admin_ui, tmp_
     open_corpus(page, url)
     assert "Diaporama de la plénière" in page.locator("#corpus-table").inner_text()
 
+    # The file is sent as soon as it is chosen: without the key, the server refuses it.
     page.locator("#upload-file input[type=file]").set_input_files(str(guide))
-    page.get_by_role("button", name="Ajouter et indexer").click()
     page.get_by_text("Clé d'administration absente ou incorrecte").first.wait_for()
+    page.get_by_role("button", name="Ajouter et indexer").click()
+    page.get_by_text("Choisissez d'abord un fichier").first.wait_for()
 
     page.locator("#key input").fill(ADMIN_KEY)
+    page.locator("#upload-file input[type=file]").set_input_files(str(guide))
+    page.locator("#upload-file").get_by_text("guide-sobriete").first.wait_for()
     page.get_by_role("button", name="Ajouter et indexer").click()
     assert "ajouté (1 passage(s))" in status_text(page, "ajouté")
     wait_for_table_text(page, "guide-sobriete.md")
