@@ -60,6 +60,11 @@ class DocumentInfo(BaseModel):
     pages: int | None = Field(None, description="Pages (PDF), sinon null")
     chunks: int = Field(description="Passages dans l'index")
     uploaded: bool = Field(False, description="Ajouté par téléversement")
+    flagged: list[str] = Field(
+        default_factory=list,
+        description="Lignes qui donnent des ordres à un assistant (« ignorez les instructions "
+        "précédentes… ») : signalées, jamais citées dans une réponse",
+    )
 
 
 class PassageSummary(BaseModel):
@@ -220,6 +225,7 @@ class DocumentLibrary:
             pages=entry.get("pages"),
             chunks=chunks,
             uploaded=source.parent == self.uploads_dir.resolve(),
+            flagged=entry.get("flagged") or [],
         )
 
     def list(self) -> list[DocumentInfo]:

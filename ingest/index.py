@@ -37,6 +37,7 @@ from tqdm import tqdm
 
 from assistant.embeddings import build_embeddings, embedder_name
 from assistant.errors import AssistantError, DocumentError, IndexUnreadableError
+from assistant.injection import flagged_lines
 from assistant.lexical import Bm25Index
 from assistant.settings import Settings
 from assistant.store import COLLECTION, ChromaIndex, chroma_client
@@ -73,6 +74,7 @@ LOCK_FILE = "ingest.lock"
 CHROMA_DIR = "chroma"  # the embedded store, under the index folder
 UPLOADS_DIR = "uploads"  # files added through the API, under the data folder
 PENDING = ""  # the digest of a document whose indexing has not finished
+_FLAGGED, _FLAGGED_CHARS = 20, 300  # flagged lines kept per document, characters per line
 _SAVE_EVERY_S = 5.0  # finished documents are recorded at most this often (and at the end)
 
 
@@ -536,6 +538,8 @@ def _entry(document: SourceDocument, digest: str, chunk_ids: list[str]) -> dict:
         "publisher": document.publisher,
         "pages": len(document.pages) if document.paged else None,
         "chunk_ids": chunk_ids,
+        # Lines giving orders to an assistant: shown to admins, never quoted in answers.
+        "flagged": [line[:_FLAGGED_CHARS] for line in flagged_lines(document.text)][:_FLAGGED],
     }
 
 
