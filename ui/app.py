@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from assistant.conditions import KINDS
 from assistant.core import Assistant
-from assistant.documents import DocumentLibrary
+from assistant.documents import DocumentInfo, DocumentLibrary
 from assistant.errors import AssistantError, IndexMissingError
 from assistant.feedback import FeedbackIn, FeedbackStore
 from assistant.schemas import AskResponse, Filters, Message, Profile
@@ -38,7 +38,9 @@ EXAMPLES = [
 ]
 ANY_KIND = "(non précisé)"
 PROFILE_KINDS = [ANY_KIND] + [kind for kind, _ in KINDS if kind != "collectivité"]
-CORPUS_HEADERS = ["Identifiant", "Titre", "Type", "Date", "Pages", "Passages", "Fichier"]
+CORPUS_HEADERS = [
+    "Identifiant", "Titre", "Type", "Date", "Pages", "Passages", "Fichier", "Alertes"
+]  # fmt: skip
 FONTS = ["ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "Arial", "sans-serif"]
 MONO_FONTS = ["ui-monospace", "Consolas", "DejaVu Sans Mono", "monospace"]
 # Clicks on a card's "open" button reach Python as a `click` event carrying the chunk id.
@@ -125,6 +127,14 @@ def _turn_of(index) -> int:
     if isinstance(index, (list, tuple)):
         index = index[0]
     return int(index) // 2
+
+
+def _alerts(document: DocumentInfo) -> str:
+    """What the corpus table says of lines addressed to an assistant."""
+    count = len(document.flagged)
+    if not count:
+        return ""
+    return f"{count} ligne(s) adressée(s) à un assistant, jamais citée(s)"
 
 
 def build_ui(
@@ -250,7 +260,7 @@ def build_ui(
             log.warning("Listing documents failed: %s", exc)
             documents = []
         rows = [
-            [d.id, d.title, d.kind, d.date or "", d.pages or "", d.chunks, d.file]
+            [d.id, d.title, d.kind, d.date or "", d.pages or "", d.chunks, d.file, _alerts(d)]
             for d in documents
         ]
         choices = [(f"{d.title} ({d.id})", d.id) for d in documents]
@@ -281,6 +291,9 @@ def build_ui(
             f"**{as_text(result.document.title)}** ajouté ({result.document.chunks} "
             f"passage(s)). {as_text(result.summary)}"
         )
+        if result.document.flagged:
+            lines = "\n".join(f"- {as_text(line)}" for line in result.document.flagged)
+            status += f"\n\n**Attention :** {_alerts(result.document)} :\n{lines}"
         return (status, None, *refresh_corpus())
 
     def delete(key, doc_id):
