@@ -135,6 +135,7 @@ class TestWriting:
             "pages": None,
             "chunks": 1,
             "uploaded": True,
+            "flagged": [],
         }
         stored = admin_server.settings.data_dir / "uploads" / "Guide-sobriete.md"
         assert stored.read_text(encoding="utf-8") == NEW_DOC
