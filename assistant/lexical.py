@@ -7,13 +7,17 @@ import json
 import math
 import re
 import unicodedata
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
 import bm25s
 import numpy as np
+import simplemma
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_FRENCH
+
+from assistant.vocabulary import DefinedAcronyms, acronym_pairs, ocr_corrections
 
 _ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu)['’]", re.IGNORECASE)
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
@@ -111,7 +115,12 @@ _QUESTION_WORDS = {
 STOPWORDS = {w for w in (*STOPWORDS_FRENCH, *STOPWORDS_EN)} | _QUESTION_WORDS
 _STEMMER = Stemmer.Stemmer("french")
 # Bump when tokenisation or the indexed text changes: ingestion then rebuilds the BM25 index.
-TOKENIZER_VERSION = "6"
+TOKENIZER_VERSION = "7"
+
+
+def _is_word(word: str) -> bool:
+    """A word of French or English (simplemma's dictionaries): never an OCR misreading."""
+    return simplemma.is_known(word, lang="fr") or simplemma.is_known(word, lang="en")
 
 
 def fold_accents(text: str) -> str:
@@ -155,17 +164,22 @@ def tokenize(text: str) -> list[str]:
     Numbers keep their digits with thousands separators removed, so "50 000",
     "50.000" and "50000" are the same token.
     """
+    return [token for _, token in words_and_tokens(text)]
+
+
+def words_and_tokens(text: str) -> list[tuple[str, str]]:
+    """Each indexed word of `text` (lower-cased, as written) with its token."""
     text = _ORDINAL.sub(_rank_token, _THOUSANDS.sub("", _ACCORDING_TO.sub(" ", text.lower())))
     text = _ELISION.sub(" ", text)
-    tokens = []
+    pairs = []
     for word in _TOKEN.findall(text):
         if word in STOPWORDS or fold_accents(word) in STOPWORDS:
             continue
         if word.isdigit():
-            tokens.append(word)
+            pairs.append((word, word))
         elif len(word) > 1:
-            tokens.append(_stem(word))
-    return tokens
+            pairs.append((word, _stem(word)))
+    return pairs
 
 
 def _rank_token(match: re.Match) -> str:
@@ -176,26 +190,40 @@ def _rank_token(match: re.Match) -> str:
 class Bm25Index:
     """BM25 over chunk texts, saved to disk beside the vector store."""
 
-    def __init__(self, ids: list[str], model: bm25s.BM25 | None, doc_freq: dict[str, int]):
+    def __init__(
+        self,
+        ids: list[str],
+        model: bm25s.BM25 | None,
+        doc_freq: dict[str, int],
+        corrections: dict[str, str] | None = None,
+        acronyms: list[tuple[str, str]] | None = None,
+    ):
         self.ids = ids
         self.model = model
         self.doc_freq = doc_freq
+        self.corrections = corrections or {}  # OCR misreadings → the corpus's word
+        self.acronyms = [tuple(pair) for pair in acronyms or []]  # (short, long) it defines
+        self.defined = DefinedAcronyms(self.acronyms)
+        self._expansions = [(tokenize(short), tokenize(long)) for short, long in self.acronyms]
         self._vocabulary = sorted(doc_freq)
         self._variants: dict[str, list[str]] = {}
 
     @classmethod
     def build(cls, ids: list[str], texts: list[str]) -> Bm25Index:
-        """Index the texts (one per id)."""
+        """Index the texts (one per id), reading the corpus's OCR misreadings and the
+        acronyms it defines from the texts themselves (`assistant/vocabulary.py`)."""
         if not texts:
             return cls([], None, {})
-        corpus = [tokenize(t) or ["_vide_"] for t in texts]
+        words = [words_and_tokens(t) for t in texts]
+        corrections = ocr_corrections(Counter(p for pairs in words for p in pairs), _is_word)
+        corpus = [[corrections.get(t, t) for _, t in pairs] or ["_vide_"] for pairs in words]
         model = bm25s.BM25(k1=1.2, b=0.75)
         model.index(corpus, show_progress=False)
         doc_freq: dict[str, int] = {}
         for tokens in corpus:
             for token in set(tokens):
                 doc_freq[token] = doc_freq.get(token, 0) + 1
-        return cls(ids, model, doc_freq)
+        return cls(ids, model, doc_freq, corrections, acronym_pairs(texts))
 
     def save(self, directory: Path) -> None:
         """Write the index files into `directory`."""
@@ -204,7 +232,13 @@ class Bm25Index:
             self.model.save(str(directory), show_progress=False)
         (directory / "ids.json").write_text(
             json.dumps(
-                {"ids": self.ids, "doc_freq": self.doc_freq, "tokenizer": TOKENIZER_VERSION}
+                {
+                    "ids": self.ids,
+                    "doc_freq": self.doc_freq,
+                    "corrections": self.corrections,
+                    "acronyms": self.acronyms,
+                    "tokenizer": TOKENIZER_VERSION,
+                }
             ),
             encoding="utf-8",
         )
@@ -214,7 +248,13 @@ class Bm25Index:
         """Read an index written by `save`."""
         meta = json.loads((directory / "ids.json").read_text(encoding="utf-8"))
         model = bm25s.BM25.load(str(directory), show_progress=False) if meta["ids"] else None
-        return cls(meta["ids"], model, meta["doc_freq"])
+        return cls(
+            meta["ids"],
+            model,
+            meta["doc_freq"],
+            meta.get("corrections"),
+            meta.get("acronyms"),
+        )
 
     @staticmethod
     def is_current(directory: Path) -> bool:
@@ -243,13 +283,27 @@ class Bm25Index:
             )
         return self._variants[token]
 
+    def query_tokens(self, query: str) -> list[str]:
+        """The query's tokens, read as the corpus reads them, with each acronym the corpus
+        defines completed by its other form ("DPO" brings "délégué protection données",
+        and the long form brings "dpo")."""
+        tokens = [self.corrections.get(t, t) for t in tokenize(query)]
+        present = set(tokens)
+        for short, long in self._expansions:
+            if short and set(short) <= present:
+                tokens.extend(long)
+            elif long and set(long) <= present:
+                tokens.extend(short)
+        return tokens
+
     def search(
         self, query: str, k: int, allowed: set[str] | None = None
     ) -> list[tuple[str, float]]:
         """Best (id, score) pairs with a positive score, optionally within `allowed` ids."""
         if self.model is None:
             return []
-        tokens = [v for t in tokenize(query) for v in [t, *self.variants(t)]]
+        tokens = self.query_tokens(query)
+        tokens = [v for t in tokens for v in [t, *self.variants(t)]]
         tokens = [t for t in tokens if t in self.model.vocab_dict]
         if not tokens:
             return []

@@ -1,0 +1,133 @@
+"""What a corpus teaches about its own words: acronyms it defines, and OCR misreadings.
+
+Both are read from the indexed texts, for any corpus, with no list of words:
+- `acronym_pairs`: "Délégué à la protection des données (DPO)" defines DPO (Schwartz &
+  Hearst 2003: the shortest run of words before the parentheses in which the short form's
+  letters appear in order, the first one starting a word; or "DPO (Délégué …)");
+- `ocr_corrections`: a token that is rare in the corpus, one edit away from a frequent one,
+  and whose spellings are not French words ("infercommunalités" beside a hundred
+  "intercommunalités") is read as the frequent one.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+
+from rapidfuzz.distance import Levenshtein
+
+_PARENTHESES = re.compile(r"([^()\n]{3,200}?)\s*\(\s*([^()\n]{2,120}?)\s*\)")
+_SHORT_FORM = re.compile(r"^[^\W\d_][\w&.-]{1,9}$")
+_ELIDED = re.compile(r"^(?:l|d)['’]", re.IGNORECASE)
+
+# OCR corrections: how rare the misreading, how frequent the word it stands for.
+RARE, FREQUENT, RATIO, MIN_LENGTH = 2, 8, 5, 6
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def _is_short_form(word: str) -> bool:
+    return bool(_SHORT_FORM.match(word)) and sum(c.isupper() for c in word) >= 2
+
+
+def long_form(short: str, words: str) -> str | None:
+    """The shortest end of `words` spelling `short` (Schwartz & Hearst), or None."""
+    s, text = _fold(short), _fold(words)
+    si, ti = len(s) - 1, len(text) - 1
+    while si >= 0:
+        c = s[si]
+        if not c.isalnum():
+            si -= 1
+            continue
+        while ti >= 0 and (text[ti] != c or (si == 0 and ti > 0 and text[ti - 1].isalnum())):
+            ti -= 1
+        if ti < 0:
+            return None
+        si, ti = si - 1, ti - 1
+    start = text.rfind(" ", 0, ti + 1) + 1
+    found = _ELIDED.sub("", words[start:].strip())
+    size = len(found.split())
+    return found if 2 <= size <= min(len(short) + 5, 2 * len(short)) else None
+
+
+def acronym_pairs(texts: Iterable[str]) -> list[tuple[str, str]]:
+    """(short form, long form) pairs the texts define, each once, in order of first sight."""
+    pairs: dict[tuple[str, str], None] = {}
+    for text in texts:
+        for match in _PARENTHESES.finditer(text):
+            before, inside = match.group(1), match.group(2).strip()
+            words = before.split()
+            if _is_short_form(inside):  # "Délégué à la protection des données (DPO)"
+                window = " ".join(words[-min(len(inside) + 5, 2 * len(inside)) :])
+                found = long_form(inside, window)
+                if found:
+                    pairs[(inside, found)] = None
+            elif words and _is_short_form(words[-1]):  # "DPO (Délégué à la protection …)"
+                found = long_form(words[-1], inside)
+                if found and found == _ELIDED.sub("", inside):
+                    pairs[(words[-1], found)] = None
+    return list(pairs)
+
+
+def ocr_corrections(surface_counts: Counter[tuple[str, str]], is_word: callable) -> dict[str, str]:
+    """Rare token → frequent token, from (surface word, token) counts over the corpus.
+
+    `is_word` says whether a surface word is a word of the language: a rare token with any
+    such spelling is left alone.
+    """
+    counts: Counter[str] = Counter()
+    spellings: dict[str, set[str]] = {}
+    for (surface, token), n in surface_counts.items():
+        counts[token] += n
+        spellings.setdefault(token, set()).add(surface)
+    frequent = sorted((t for t, n in counts.items() if n >= FREQUENT and not t.isdigit()))
+    by_length: dict[int, list[str]] = {}
+    for token in frequent:
+        by_length.setdefault(len(token), []).append(token)
+    corrections = {}
+    for token, n in counts.items():
+        if n > RARE or len(token) < MIN_LENGTH or any(c.isdigit() for c in token):
+            continue
+        if any(is_word(s) for s in spellings[token]):
+            continue
+        near = [
+            f
+            for size in (len(token) - 1, len(token), len(token) + 1)
+            for f in by_length.get(size, ())
+            if counts[f] >= RATIO * n and Levenshtein.distance(token, f, score_cutoff=1) <= 1
+        ]
+        if len(near) == 1:  # two candidates: nothing says which one was meant
+            corrections[token] = near[0]
+    return corrections
+
+
+class DefinedAcronyms:
+    """The acronyms a corpus defines, found in a question by either form."""
+
+    def __init__(self, pairs: Iterable[tuple[str, str]]):
+        self.pairs = list(pairs)
+        # A short form is matched as written ("IA", not "ia" inside a French word's
+        # spelling without accents); a long form whatever its case and accents.
+        self._short: dict[str, str] = {}
+        for short, long in self.pairs:  # "DPO": "Délégué à la protection … Data Protection …"
+            self._short[short] = f"{self._short.get(short, '')} {long}".strip()
+        self._long = {_fold(long): short for short, long in self.pairs}
+        shorts = sorted(self._short, key=len, reverse=True)
+        longs = sorted(self._long, key=len, reverse=True)
+        self._short_pattern = re.compile(
+            r"(?<!\w)(" + "|".join(map(re.escape, shorts)) + r")(?!\w)" if shorts else r"(?!)"
+        )
+        self._long_pattern = re.compile(
+            r"(?<!\w)(" + "|".join(map(re.escape, longs)) + r")(?!\w)" if longs else r"(?!)"
+        )
+
+    def matches(self, text: str) -> dict[str, str]:
+        """Each form found in `text` (lower-cased) → the other form."""
+        found = {m.lower(): self._short[m] for m in self._short_pattern.findall(text)}
+        found.update({m: self._long[m] for m in self._long_pattern.findall(_fold(text))})
+        return found
