@@ -51,6 +51,12 @@ def _moving_window(storage_uri: str) -> MovingWindowRateLimiter:
     return MovingWindowRateLimiter(storage)
 
 
+def _seconds_to_reset(strategy, item, namespace: str, client: str) -> int:
+    """Whole seconds (at least 1) until `client`'s window in `namespace` frees a request."""
+    reset = strategy.get_window_stats(item, namespace, client).reset_time
+    return max(1, math.ceil(reset - time.time()))
+
+
 class RateLimiter:
     """Requests per minute per client, in a moving window."""
 
@@ -63,8 +69,7 @@ class RateLimiter:
         """Count one request of `client`; None if allowed, else seconds to wait."""
         if self.strategy.hit(self.item, "api", client):
             return None
-        reset = self.strategy.get_window_stats(self.item, "api", client).reset_time
-        return max(1, math.ceil(reset - time.time()))
+        return _seconds_to_reset(self.strategy, self.item, "api", client)
 
 
 class LoginLimiter:
@@ -84,8 +89,7 @@ class LoginLimiter:
         """None if `client` may try to log in now, else seconds to wait."""
         if self.strategy.test(self.item, "login", client):
             return None
-        reset = self.strategy.get_window_stats(self.item, "login", client).reset_time
-        return max(1, math.ceil(reset - time.time()))
+        return _seconds_to_reset(self.strategy, self.item, "login", client)
 
     def failed(self, client: str) -> None:
         """Count a failed login of `client`."""
