@@ -173,7 +173,7 @@ class ExtractiveAnswerer:
         known: set[str] = set()
         question = without_population(query.own)
         for text, factor in ((question, 1.0), (query.context, 0.5)):
-            for concept in query_concepts(text, query.language, self.lexical.defined):
+            for concept in query_concepts(text, query.language):
                 if concept & known:
                     continue
                 concept = concept | {v for t in concept for v in self.lexical.variants(t)}

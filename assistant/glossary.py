@@ -10,7 +10,6 @@ import re
 from functools import lru_cache
 
 from assistant.lexical import tokenize
-from assistant.vocabulary import DefinedAcronyms
 
 ACRONYMS: dict[str, str] = {
     "cc": "communauté de communes intercommunalité",
@@ -180,37 +179,26 @@ _PATTERNS = {
 }
 
 
-def _matches(
-    question: str, language: str, defined: DefinedAcronyms | None = None
-) -> dict[str, str]:
+def _matches(question: str, language: str) -> dict[str, str]:
     pattern, words = _PATTERNS.get(language, _PATTERNS["fr"])
-    found = {m.group(1).lower(): words[m.group(1).lower()] for m in pattern.finditer(question)}
-    if defined is not None:
-        found.update(defined.matches(question))
-    return found
+    return {m.group(1).lower(): words[m.group(1).lower()] for m in pattern.finditer(question)}
 
 
-def expand_query(
-    question: str, language: str = "fr", defined: DefinedAcronyms | None = None
-) -> str:
-    """The question followed by the French words its acronyms (and English terms) stand for;
-    `defined`: the acronyms the corpus defines, read from either form."""
-    extra = " ".join(_matches(question, language, defined).values())
+def expand_query(question: str, language: str = "fr") -> str:
+    """The question followed by the French words its acronyms (and English terms) stand for."""
+    extra = " ".join(_matches(question, language).values())
     return f"{question} {extra}" if extra else question
 
 
-def query_concepts(
-    question: str, language: str = "fr", defined: DefinedAcronyms | None = None
-) -> list[frozenset[str]]:
-    """The question's concepts, each a set of interchangeable tokens (an acronym the corpus
-    defines and its long form are one).
+def query_concepts(question: str, language: str = "fr") -> list[frozenset[str]]:
+    """The question's concepts, each a set of interchangeable tokens.
 
     "communauté de communes" and "intercommunalité" form one concept, so a passage is
     not rewarded twice for saying the same thing, nor missed for saying it differently.
     """
     concepts: list[frozenset[str]] = []
     grouped: set[str] = set()
-    for key, expansion in _matches(question, language, defined).items():
+    for key, expansion in _matches(question, language).items():
         concept = frozenset(tokenize(key)) | frozenset(tokenize(expansion))
         if concept:
             concepts.append(concept)

@@ -17,7 +17,7 @@ import simplemma
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_FRENCH
 
-from assistant.vocabulary import DefinedAcronyms, acronym_pairs, ocr_corrections
+from assistant.vocabulary import acronym_pairs, ocr_corrections
 
 _ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu)['’]", re.IGNORECASE)
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
@@ -203,7 +203,6 @@ class Bm25Index:
         self.doc_freq = doc_freq
         self.corrections = corrections or {}  # OCR misreadings → the corpus's word
         self.acronyms = [tuple(pair) for pair in acronyms or []]  # (short, long) it defines
-        self.defined = DefinedAcronyms(self.acronyms)
         self._expansions = [(tokenize(short), tokenize(long)) for short, long in self.acronyms]
         self._vocabulary = sorted(doc_freq)
         self._variants: dict[str, list[str]] = {}
@@ -291,9 +290,13 @@ class Bm25Index:
         present = set(tokens)
         for short, long in self._expansions:
             if short and set(short) <= present:
-                tokens.extend(long)
+                added = [t for t in long if t not in present]
             elif long and set(long) <= present:
-                tokens.extend(short)
+                added = [t for t in short if t not in present]
+            else:
+                continue
+            tokens.extend(added)  # a form the query already has (expanded) weighs once
+            present.update(added)
         return tokens
 
     def search(

@@ -104,30 +104,3 @@ def ocr_corrections(surface_counts: Counter[tuple[str, str]], is_word: callable)
         if len(near) == 1:  # two candidates: nothing says which one was meant
             corrections[token] = near[0]
     return corrections
-
-
-class DefinedAcronyms:
-    """The acronyms a corpus defines, found in a question by either form."""
-
-    def __init__(self, pairs: Iterable[tuple[str, str]]):
-        self.pairs = list(pairs)
-        # A short form is matched as written ("IA", not "ia" inside a French word's
-        # spelling without accents); a long form whatever its case and accents.
-        self._short: dict[str, str] = {}
-        for short, long in self.pairs:  # "DPO": "Délégué à la protection … Data Protection …"
-            self._short[short] = f"{self._short.get(short, '')} {long}".strip()
-        self._long = {_fold(long): short for short, long in self.pairs}
-        shorts = sorted(self._short, key=len, reverse=True)
-        longs = sorted(self._long, key=len, reverse=True)
-        self._short_pattern = re.compile(
-            r"(?<!\w)(" + "|".join(map(re.escape, shorts)) + r")(?!\w)" if shorts else r"(?!)"
-        )
-        self._long_pattern = re.compile(
-            r"(?<!\w)(" + "|".join(map(re.escape, longs)) + r")(?!\w)" if longs else r"(?!)"
-        )
-
-    def matches(self, text: str) -> dict[str, str]:
-        """Each form found in `text` (lower-cased) → the other form."""
-        found = {m.lower(): self._short[m] for m in self._short_pattern.findall(text)}
-        found.update({m: self._long[m] for m in self._long_pattern.findall(_fold(text))})
-        return found

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 from assistant.lexical import Bm25Index, words_and_tokens
-from assistant.vocabulary import DefinedAcronyms, acronym_pairs, long_form, ocr_corrections
+from assistant.vocabulary import acronym_pairs, long_form, ocr_corrections
 
 DEFINITION = "La commune confie son réseau à une société publique locale (SPL) en 2024."
 USE = "La SPL gère désormais le réseau de chaleur et les bornes de recharge."
@@ -24,15 +24,6 @@ def test_an_acronym_followed_by_its_long_form_is_found():
 def test_parentheses_that_define_nothing_give_no_pair():
     assert acronym_pairs(["Les communes (voir annexe 2) et la CNIL (2024) répondent."]) == []
     assert long_form("RGAA", "les sites des collectivités") is None
-
-
-def test_either_form_in_a_question_brings_the_other():
-    defined = DefinedAcronyms(acronym_pairs([DEFINITION]))
-    assert defined.matches("Que fait la SPL ?") == {"spl": "société publique locale"}
-    assert defined.matches("le rôle d'une Société Publique Locale") == {
-        "societe publique locale": "SPL"
-    }
-    assert defined.matches("les splendides jardins") == {}
 
 
 def test_a_question_in_long_form_finds_the_passage_using_only_the_acronym():
