@@ -59,12 +59,12 @@ eval-blind: install
 # The real server on loopback fuzzed: schemathesis over the OpenAPI schema (every
 # operation, EXAMPLES cases each, at most FUZZ_MINUTES), hostile questions and generated
 # documents; then the real embedder alone on hostile text in a child process.
-EXAMPLES ?= 700
-FUZZ_MINUTES ?= 40
+EXAMPLES ?= 300
+FUZZ_MINUTES ?= 20
 fuzz: install
 	$(BIN)/python -m tests.fuzz.server_fuzz --examples $(EXAMPLES) --minutes $(FUZZ_MINUTES) \
-		--requests 3000 --documents 1000
-	$(BIN)/python -m tests.fuzz.embedder_child 2000
+		--requests 1000 --documents 1000
+	$(BIN)/python -m tests.fuzz.embedder_child 200
 
 bench: install
 	$(BIN)/python -m benchmarks.run
