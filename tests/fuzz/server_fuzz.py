@@ -165,7 +165,12 @@ def _documents(http: httpx.Client, count: int) -> None:
         upload = http.post("/api/documents", files={"file": (name, data)}, headers=auth)
         if upload.status_code == 201:
             doc_id = upload.json()["document"]["id"]
-            http.post("/api/ask", json={"question": text[:200] or "Que dit ce document ?"})
+            question = _field(text[:200] or "Que dit ce document ?")  # may hold surrogates
+            http.post(
+                "/api/ask",
+                content=f'{{"question": {question}}}'.encode(),
+                headers={"Content-Type": "application/json"},
+            )
             http.delete(f"/api/documents/{doc_id}", headers=auth)
 
     one()
