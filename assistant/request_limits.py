@@ -57,6 +57,16 @@ def _seconds_to_reset(strategy, item, namespace: str, client: str) -> int:
     return max(1, math.ceil(reset - time.time()))
 
 
+def _client(scope: Scope) -> str:
+    """The client address a limit counts for."""
+    return (scope.get("client") or ("local", 0))[0]
+
+
+def _too_many(path: str, message: str, wait: int):
+    """The 429 response, with how long to wait."""
+    return error_response(path, 429, "rate_limited", message, {"Retry-After": str(wait)})
+
+
 class RateLimiter:
     """Requests per minute per client, in a moving window."""
 
@@ -134,17 +144,13 @@ class RequestLimits:
             await self.app(scope, receive, send)
             return
         if self.limiter is not None and path not in NOT_RATE_LIMITED:
-            client = (scope.get("client") or ("local", 0))[0]
-            wait = self.limiter.retry_after(client)
+            wait = self.limiter.retry_after(_client(scope))
             if wait is not None:
                 message = (
                     f"Trop de requêtes : au plus {self.limiter.per_minute} par minute pour un "
                     f"même client (ASSISTANT_RATE_LIMIT_PER_MINUTE). Réessayez dans {wait} s."
                 )
-                response = error_response(
-                    path, 429, "rate_limited", message, {"Retry-After": str(wait)}
-                )
-                await response(scope, receive, send)
+                await _too_many(path, message, wait)(scope, receive, send)
                 return
         method = scope.get("method", "GET")
         if method not in _BODY_METHODS or (method, path) in UPLOADS:
@@ -159,7 +165,7 @@ class RequestLimits:
 
     async def _login(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Log in, unless this client failed too often lately; count a failure."""
-        client = (scope.get("client") or ("local", 0))[0]
+        client = _client(scope)
         wait = self.logins.retry_after(client)
         if wait is not None:
             message = (
@@ -167,10 +173,7 @@ class RequestLimits:
                 f"{self.logins.minutes} minutes depuis cette adresse. Réessayez dans {wait} s, "
                 "avec la valeur de ASSISTANT_ADMIN_KEY."
             )
-            response = error_response(
-                scope["path"], 429, "rate_limited", message, {"Retry-After": str(wait)}
-            )
-            await response(scope, receive, send)
+            await _too_many(scope["path"], message, wait)(scope, receive, send)
             return
         status = 0
 
