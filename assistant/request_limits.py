@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.errors import ConfigurationError, InvalidTextError
 from assistant.http_errors import error_response
+from assistant.safe_text import SURROGATE
 from assistant.settings import Settings
 
 LIMITED_PREFIXES = ("/api/", "/v1/")
@@ -37,7 +38,6 @@ _BODY_METHODS = {"POST", "PUT", "PATCH"}
 # A JSON escape of a UTF-16 surrogate ("\\ud800"): only a body holding one can decode to a
 # string that is not valid Unicode, so only such a body is parsed before the route.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _moving_window(storage_uri: str) -> MovingWindowRateLimiter:
@@ -265,7 +265,7 @@ def lone_surrogate(body: bytes) -> str | None:
         else:
             continue
         for place, text in texts:
-            found = _SURROGATE.search(text)
+            found = SURROGATE.search(text)
             if found:
                 return (
                     f"Texte invalide dans « {place[:200]} » : le caractère "

@@ -16,7 +16,8 @@ import unicodedata
 
 from assistant.errors import InvalidTextError
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
+# Half of a UTF-16 pair on its own: never valid text (JSON escapes can carry one).
+SURROGATE = re.compile("[\ud800-\udfff]")
 # C0 controls other than tab and line breaks, DEL, and the C1 block: invisible, never words.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # The tokenizer allocates 4 code points per UTF-8 byte of input.
@@ -25,7 +26,7 @@ _CODE_POINTS_PER_BYTE = 4
 
 def check_text(text: str, what: str = "Le texte") -> str:
     """`text` unchanged if it is valid Unicode; InvalidTextError naming the position if not."""
-    found = _SURROGATE.search(text)
+    found = SURROGATE.search(text)
     if found:
         raise InvalidTextError(
             f"{what} contient un caractère invalide (U+{ord(found.group()):04X}, moitié de "

@@ -23,6 +23,7 @@ from pypdf import PdfReader
 from pypdf.errors import DependencyError, LimitReachedError
 
 from assistant.errors import DocumentError
+from assistant.safe_text import SURROGATE
 
 log = logging.getLogger(__name__)
 
@@ -398,9 +399,6 @@ _EXTRACTOR = PdfExtractor()
 atexit.register(_EXTRACTOR.close)
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def load_document(
     path: Path, meta: dict | None = None, limits: LoadLimits | None = None
 ) -> SourceDocument:
@@ -429,10 +427,10 @@ def load_document(
         paged = False
     # A PDF's extracted text may hold lone surrogates (a broken font map): one glyph lost,
     # not the document. Metadata typed by a person is refused with the file's name.
-    pages = [_SURROGATE.sub("\ufffd", page) for page in pages]
-    pdf_title = _SURROGATE.sub("\ufffd", pdf_title) if pdf_title else None
+    pages = [SURROGATE.sub("\ufffd", page) for page in pages]
+    pdf_title = SURROGATE.sub("\ufffd", pdf_title) if pdf_title else None
     for name, value in meta.items():
-        if isinstance(value, str) and _SURROGATE.search(value):
+        if isinstance(value, str) and SURROGATE.search(value):
             raise DocumentError(
                 f"{path.name} : le champ « {name} » du manifeste contient un caractère "
                 "invalide (moitié de paire UTF-16) : corrigez-le dans manifest.json."
