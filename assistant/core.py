@@ -9,19 +9,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
-from assistant.answer import Answerer, Draft, ExtractiveAnswerer
-from assistant.brief import asks_who_is, named_speakers
-from assistant.embeddings import build_embeddings, embedder_name
+from assistant.answering.brief import asks_who_is, named_speakers
+from assistant.answering.extractive import Answerer, Draft, ExtractiveAnswerer
 from assistant.errors import ConfigurationError, IndexMissingError, InvalidQuestionError
-from assistant.lexical import Bm25Index
 from assistant.query import Query, asks_to_compare, build_query
-from assistant.retrieve import (
+from assistant.retrieval.embeddings import build_embeddings, embedder_name
+from assistant.retrieval.fusion import (
     CrossEncoderReranker,
     Hit,
     HybridRetriever,
     NoopReranker,
     Reranker,
 )
+from assistant.retrieval.lexical import Bm25Index
 from assistant.schemas import AskResponse, Filters, Message, Profile
 from assistant.settings import Settings
 from assistant.sources import named_documents, without_names
@@ -319,7 +319,7 @@ def build_assistant(settings: Settings) -> Assistant:
     extractive = ExtractiveAnswerer(lexical)
     answerer: Answerer = extractive
     if settings.answerer == "openai":
-        from assistant.generate import OpenAIAnswerer
+        from assistant.answering.generative import OpenAIAnswerer
 
         answerer = OpenAIAnswerer.from_settings(settings, fallback=extractive)
     return Assistant(

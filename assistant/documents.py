@@ -22,8 +22,8 @@ from assistant.errors import (
     PermissionDeniedError,
     UploadTooLargeError,
 )
+from assistant.retrieval.store import ChromaIndex, StoredChunk
 from assistant.settings import Settings
-from assistant.store import ChromaIndex, StoredChunk
 from ingest.clean import clean_text
 from ingest.index import (
     UPLOADS_DIR,

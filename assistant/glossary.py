@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from assistant.lexical import tokenize
+from assistant.retrieval.lexical import tokenize
 
 ACRONYMS: dict[str, str] = {
     "cc": "communauté de communes intercommunalité",

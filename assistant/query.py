@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from assistant.glossary import expand_query
 from assistant.language import detect_language
-from assistant.lexical import ORDINALS
+from assistant.retrieval.lexical import ORDINALS
 from assistant.schemas import Message, Profile
 
 # A question that leans on the conversation: short, or opening with a connective/pronoun.

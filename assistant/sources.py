@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from assistant.lexical import Bm25Index, tokenize
+from assistant.retrieval.lexical import Bm25Index, tokenize
 
 # How a question names each kind of document the manifest knows.
 KIND_WORDS = {

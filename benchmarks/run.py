@@ -20,7 +20,7 @@ from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 
-from assistant.embeddings import build_embeddings, embedder_name
+from assistant.retrieval.embeddings import build_embeddings, embedder_name
 from assistant.settings import PROJECT_ROOT, Settings
 from benchmarks.scale import latency_ms, peak_rss_mb
 from ingest.index import ingest, open_store

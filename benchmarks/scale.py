@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.embeddings import HashEmbeddings
-from assistant.lexical import Bm25Index
+from assistant.retrieval.embeddings import HashEmbeddings
+from assistant.retrieval.lexical import Bm25Index
+from assistant.retrieval.store import ChromaIndex, chroma_client
 from assistant.settings import PROJECT_ROOT, Settings
-from assistant.store import ChromaIndex, chroma_client
 from ingest.load import load_corpus
 from ingest.publish import publish_lexical
 

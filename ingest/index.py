@@ -35,12 +35,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from assistant.embeddings import build_embeddings, embedder_name
 from assistant.errors import AssistantError, DocumentError, IndexUnreadableError
 from assistant.injection import flagged_lines
-from assistant.lexical import Bm25Index
+from assistant.retrieval.embeddings import build_embeddings, embedder_name
+from assistant.retrieval.lexical import Bm25Index
+from assistant.retrieval.store import COLLECTION, ChromaIndex, chroma_client
 from assistant.settings import Settings
-from assistant.store import COLLECTION, ChromaIndex, chroma_client
 from ingest.chunk import CHUNKER_VERSION, Chunk, chunk_document, locator
 from ingest.load import (
     LoadLimits,

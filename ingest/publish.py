@@ -15,8 +15,8 @@ import shutil
 import time
 from pathlib import Path
 
-from assistant.lexical import TOKENIZER_VERSION, Bm25Index
-from assistant.store import COLLECTION
+from assistant.retrieval.lexical import TOKENIZER_VERSION, Bm25Index
+from assistant.retrieval.store import COLLECTION
 
 LEXICAL_DIR = "bm25"
 INDEX_META = "index.json"

@@ -12,7 +12,7 @@ from pathlib import Path
 import gradio as gr
 from fastapi import FastAPI
 
-from assistant.conditions import KINDS
+from assistant.answering.conditions import KINDS
 from assistant.core import Assistant
 from assistant.documents import DocumentInfo, DocumentLibrary
 from assistant.errors import AssistantError, IndexMissingError

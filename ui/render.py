@@ -13,7 +13,7 @@ import html
 import re
 from datetime import datetime
 
-from assistant.answer import clean_for_display
+from assistant.answering.extractive import clean_for_display
 from assistant.documents import PassageInContext
 from assistant.schemas import AskResponse, Citation
 

@@ -4,14 +4,14 @@ import re
 
 import pytest
 
-from assistant.answer import ExtractiveAnswerer, clean_for_display, sentence_units
+from assistant.answering.extractive import ExtractiveAnswerer, clean_for_display, sentence_units
 from assistant.glossary import expand_query, query_concepts
 from assistant.language import detect_language
-from assistant.lexical import Bm25Index, tokenize
 from assistant.query import build_query
-from assistant.retrieve import Hit
+from assistant.retrieval.fusion import Hit
+from assistant.retrieval.lexical import Bm25Index, tokenize
+from assistant.retrieval.store import StoredChunk
 from assistant.sentences import announced, list_runs
-from assistant.store import StoredChunk
 
 PASSAGES = {
     "reen": (

@@ -15,7 +15,7 @@ from helpers import free_port, make_settings, write_small_corpus
 
 from assistant.core import build_assistant
 from assistant.errors import ConfigurationError
-from assistant.store import chroma_client
+from assistant.retrieval.store import chroma_client
 from ingest.index import index_meta, ingest, load_state, open_store, remove_document
 
 

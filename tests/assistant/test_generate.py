@@ -14,15 +14,15 @@ from fake_llm import FakeLLM
 from helpers import make_settings
 from langchain_openai import ChatOpenAI
 
-from assistant.answer import ABSTAIN, ExtractiveAnswerer, clean_for_display
+from assistant.answering.extractive import ABSTAIN, ExtractiveAnswerer, clean_for_display
+from assistant.answering.generative import NOT_FOUND, OpenAIAnswerer
 from assistant.core import build_assistant
 from assistant.errors import ConfigurationError
-from assistant.generate import NOT_FOUND, OpenAIAnswerer
-from assistant.lexical import Bm25Index
 from assistant.query import Query
-from assistant.retrieve import Hit
+from assistant.retrieval.fusion import Hit
+from assistant.retrieval.lexical import Bm25Index
+from assistant.retrieval.store import StoredChunk
 from assistant.settings import Settings
-from assistant.store import StoredChunk
 from ingest.index import ingest
 
 CORPUS = {

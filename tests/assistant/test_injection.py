@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer import ExtractiveAnswerer
+from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.injection import addresses_assistant, flagged_lines, unquotable
-from assistant.lexical import Bm25Index
 from assistant.query import build_query
-from assistant.retrieve import Hit
-from assistant.store import StoredChunk
+from assistant.retrieval.fusion import Hit
+from assistant.retrieval.lexical import Bm25Index
+from assistant.retrieval.store import StoredChunk
 
 INJECTED = (
     "Note interne\n\n"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant.lexical import Bm25Index, fold_accents, tokenize
+from assistant.retrieval.lexical import Bm25Index, fold_accents, tokenize
 
 
 def test_accents_are_folded_so_ocr_variants_match():

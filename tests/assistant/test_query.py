@@ -1,8 +1,8 @@
 """Question analysis: follow-up detection and the conversation carried into a query."""
 
 from assistant.glossary import query_concepts
-from assistant.lexical import tokenize
 from assistant.query import build_query, next_in_sequence
+from assistant.retrieval.lexical import tokenize
 from assistant.schemas import Message
 
 

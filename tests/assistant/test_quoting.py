@@ -1,9 +1,9 @@
 """Quoting a sentence with its context: headlines, antecedents, lists cut by a passage end."""
 
-from assistant.quoting import next_passage, quote_in_context
-from assistant.retrieve import Hit
+from assistant.answering.quoting import next_passage, quote_in_context
+from assistant.retrieval.fusion import Hit
+from assistant.retrieval.store import StoredChunk
 from assistant.sentences import list_continuation
-from assistant.store import StoredChunk
 
 
 def test_a_line_naming_an_item_is_quoted_with_the_line_saying_what_it_is():

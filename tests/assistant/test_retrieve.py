@@ -6,7 +6,7 @@ from helpers import write_small_corpus
 from assistant.core import build_assistant
 from assistant.errors import InvalidQuestionError
 from assistant.query import build_query
-from assistant.retrieve import HybridRetriever
+from assistant.retrieval.fusion import HybridRetriever
 from assistant.schemas import Filters
 from ingest.index import ingest
 

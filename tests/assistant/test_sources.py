@@ -1,7 +1,7 @@
 """Documents a question names, read from the index's metadata."""
 
-from assistant.lexical import Bm25Index
 from assistant.query import asks_to_compare
+from assistant.retrieval.lexical import Bm25Index
 from assistant.sources import named_documents, without_names
 
 CATALOG = {

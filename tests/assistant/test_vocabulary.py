@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from assistant.lexical import Bm25Index, words_and_tokens
-from assistant.vocabulary import acronym_pairs, long_form, ocr_corrections
+from assistant.retrieval.lexical import Bm25Index, words_and_tokens
+from assistant.retrieval.vocabulary import acronym_pairs, long_form, ocr_corrections
 
 DEFINITION = "La commune confie son réseau à une société publique locale (SPL) en 2024."
 USE = "La SPL gère désormais le réseau de chaleur et les bornes de recharge."

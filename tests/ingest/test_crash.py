@@ -38,9 +38,9 @@ from ingest.index import (
 CHILD = r"""
 import sys, time
 import ingest.index as index
-from assistant.embeddings import HashEmbeddings
-from assistant.lexical import Bm25Index
-from assistant.store import ChromaIndex
+from assistant.retrieval.embeddings import HashEmbeddings
+from assistant.retrieval.lexical import Bm25Index
+from assistant.retrieval.store import ChromaIndex
 
 PAUSE = float(sys.argv[2])
 

@@ -6,9 +6,9 @@ import pytest
 from helpers import STUDY, make_settings, write_small_corpus
 
 from assistant.core import build_assistant
-from assistant.embeddings import HashEmbeddings
 from assistant.errors import DocumentError
-from assistant.lexical import Bm25Index
+from assistant.retrieval.embeddings import HashEmbeddings
+from assistant.retrieval.lexical import Bm25Index
 from ingest.index import LEXICAL_DIR, ingest, load_state, open_store, remove_document
 
 

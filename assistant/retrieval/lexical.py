@@ -17,7 +17,7 @@ import simplemma
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_FRENCH
 
-from assistant.vocabulary import acronym_pairs, ocr_corrections
+from assistant.retrieval.vocabulary import acronym_pairs, ocr_corrections
 
 _ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu)['’]", re.IGNORECASE)
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
@@ -210,7 +210,7 @@ class Bm25Index:
     @classmethod
     def build(cls, ids: list[str], texts: list[str]) -> Bm25Index:
         """Index the texts (one per id), reading the corpus's OCR misreadings and the
-        acronyms it defines from the texts themselves (`assistant/vocabulary.py`)."""
+        acronyms it defines from the texts themselves (`assistant/retrieval/vocabulary.py`)."""
         if not texts:
             return cls([], None, {})
         words = [words_and_tokens(t) for t in texts]

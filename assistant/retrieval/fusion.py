@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Protocol
 
 from assistant.errors import ConfigurationError, InvalidQuestionError
-from assistant.lexical import Bm25Index
+from assistant.retrieval.lexical import Bm25Index
+from assistant.retrieval.store import ChromaIndex, StoredChunk
 from assistant.schemas import Filters, Passage
 from assistant.sentences import announced, goes_on
-from assistant.store import ChromaIndex, StoredChunk
 
 
 @dataclass

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from assistant.answer import Draft, ExtractiveAnswerer, abstention, clean_for_display
+from assistant.answering.extractive import Draft, ExtractiveAnswerer, abstention, clean_for_display
 from assistant.errors import ConfigurationError
 from assistant.query import Query
-from assistant.retrieve import Hit
+from assistant.retrieval.fusion import Hit
 from assistant.schemas import Citation, Profile
 from assistant.settings import Settings
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from assistant.lexical import fold_accents
+from assistant.retrieval.lexical import fold_accents
 
 _WANTS_BRIEF = re.compile(
     r"(qui a dit|qu'ont dit|qu.a dit|ont dit|who said|what did .+ say|participants?|intervenants?|"

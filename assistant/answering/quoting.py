@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.retrieve import Hit
+from assistant.retrieval.fusion import Hit
 from assistant.sentences import (
     goes_on,
     is_headline,

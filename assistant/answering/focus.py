@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from assistant.glossary import expand_query, query_concepts
-from assistant.lexical import Bm25Index, tokenize
-from assistant.retrieve import Hit
+from assistant.retrieval.fusion import Hit
+from assistant.retrieval.lexical import Bm25Index, tokenize
 
 # What a question asks for: the noun after "quel(le)s", "combien de", "how many", "which".
 _FOCUS = re.compile(

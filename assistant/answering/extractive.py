@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
-from assistant.brief import asks_for_brief, asks_who_is, group_by_speaker, named_speakers
-from assistant.conditions import (
+from assistant.answering.brief import asks_for_brief, asks_who_is, group_by_speaker, named_speakers
+from assistant.answering.conditions import (
     applies_to_kind,
     contradicted,
     find_thresholds,
@@ -19,13 +19,13 @@ from assistant.conditions import (
     verdict,
     without_population,
 )
-from assistant.focus import mentions_focus, terms
+from assistant.answering.focus import mentions_focus, terms
+from assistant.answering.quoting import next_passage, quote_in_context
 from assistant.glossary import query_concepts
 from assistant.injection import unquotable
-from assistant.lexical import Bm25Index, tokenize
 from assistant.query import Query, asks_across_documents
-from assistant.quoting import next_passage, quote_in_context
-from assistant.retrieve import Hit
+from assistant.retrieval.fusion import Hit
+from assistant.retrieval.lexical import Bm25Index, tokenize
 from assistant.schemas import Citation
 from assistant.sentences import clean_for_display, sentence_units
 

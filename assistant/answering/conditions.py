@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from assistant.glossary import query_concepts
-from assistant.lexical import STOPWORDS
+from assistant.retrieval.lexical import STOPWORDS
 from assistant.schemas import Profile
 
 # A whole number, "50 000" or "3500"; not the end of another one: neither the decimals of

@@ -1,0 +1,1 @@
+"""Answering from retrieved passages: extractive and generative answerers, verdicts, briefs."""
