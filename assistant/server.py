@@ -15,7 +15,7 @@ import socket
 
 from assistant.errors import ConfigurationError
 
-APP_FACTORY = "assistant.api:create_app"  # each worker builds the app from ASSISTANT_*
+APP_FACTORY = "assistant.serving.api:create_app"  # each worker builds the app from ASSISTANT_*
 # Seconds a worker may leave its supervisor's ping unanswered before it is deemed hung and
 # replaced. A worker starting on a busy machine (a fresh interpreter, then the imports)
 # takes longer than uvicorn's 5 s default, and was killed in a loop.

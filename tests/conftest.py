@@ -63,7 +63,7 @@ def real_assistant(corpus_index: Settings) -> Assistant:
 @pytest.fixture(scope="session")
 def live_server(corpus_index: Settings) -> Iterator[str]:
     """The full HTTP app (API and Gradio UI) served on 127.0.0.1; yields its base URL."""
-    from assistant.api import create_app
+    from assistant.serving.api import create_app
 
     with serve(create_app(corpus_index)) as url:
         yield url

@@ -14,10 +14,10 @@ from fastapi import FastAPI
 
 from assistant.answering.conditions import KINDS
 from assistant.core import Assistant
-from assistant.documents import DocumentInfo, DocumentLibrary
 from assistant.errors import AssistantError, IndexMissingError
-from assistant.feedback import FeedbackIn, FeedbackStore
 from assistant.schemas import AskResponse, Filters, Message, Profile
+from assistant.serving.documents import DocumentInfo, DocumentLibrary
+from assistant.serving.feedback import FeedbackIn, FeedbackStore
 from ui.files import GRADIO_CACHE_KEEP_S, KEY_COOKIE_JS, UploadGuard, write_export
 from ui.render import (
     answer_markdown,

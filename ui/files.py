@@ -15,7 +15,7 @@ from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from assistant.errors import AdminDisabledError, PermissionDeniedError
-from assistant.request_limits import CHAT_UPLOAD
+from assistant.serving.limits import CHAT_UPLOAD
 
 # An export is copied into Gradio's cache when offered for download (its 0600 mode kept);
 # the copy left in the export folder is removed after an hour, Gradio's after a day.

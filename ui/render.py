@@ -14,8 +14,8 @@ import re
 from datetime import datetime
 
 from assistant.answering.extractive import clean_for_display
-from assistant.documents import PassageInContext
 from assistant.schemas import AskResponse, Citation
+from assistant.serving.documents import PassageInContext
 
 _MARKERS = re.compile(r"(?:\s*\[\d{1,2}\])+")
 _QUOTES = "“”«»\"' "

@@ -25,7 +25,7 @@ class Server:
 @pytest.fixture(scope="module")
 def admin_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The API (no UI) on a three-document corpus, hash embedder, admin key set."""
-    from assistant.api import create_app
+    from assistant.serving.api import create_app
 
     settings = small_index(tmp_path_factory.mktemp("admin"), admin_key=ADMIN_KEY, max_upload_mb=1)
     with (

@@ -6,8 +6,8 @@ import pytest
 from admin_http import ADMIN_KEY, admin, small_index
 from helpers import make_settings, serve
 
-from assistant.api import create_app
 from assistant.errors import ConfigurationError
+from assistant.serving.api import create_app
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ import pytest
 from admin_http import ADMIN_KEY, admin, small_index
 from helpers import serve
 
-from assistant.api import create_app
+from assistant.serving.api import create_app
 
 pytestmark = pytest.mark.integration
 

@@ -12,8 +12,8 @@ import pytest
 from admin_http import small_index
 from helpers import serve
 
-from assistant.api import create_app
-from assistant.feedback import FEEDBACK_FILE
+from assistant.serving.api import create_app
+from assistant.serving.feedback import FEEDBACK_FILE
 from assistant.settings import Settings
 from ingest.index import STATE_FILE, ingest
 

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from admin_http import admin
 
-from assistant.documents import safe_filename
 from assistant.errors import DocumentError
+from assistant.serving.documents import safe_filename
 
 NEW_DOC = (
     "# Guide de la sobriété numérique\n\n"

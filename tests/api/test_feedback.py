@@ -6,8 +6,8 @@ import io
 import pytest
 from admin_http import admin
 
-from assistant.feedback import FeedbackIn, FeedbackStore
 from assistant.schemas import Citation
+from assistant.serving.feedback import FeedbackIn, FeedbackStore
 
 CITATION = Citation(
     n=1,

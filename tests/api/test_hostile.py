@@ -10,8 +10,8 @@ import pytest
 from admin_http import small_index
 from helpers import serve
 
-from assistant.api import create_app
 from assistant.schemas import AskResponse
+from assistant.serving.api import create_app
 from ingest.index import ingest
 from ui.render import render_sources
 

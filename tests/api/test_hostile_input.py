@@ -13,7 +13,7 @@ import pytest
 from admin_http import ADMIN_KEY, admin, small_index
 from helpers import serve
 
-from assistant.api import create_app
+from assistant.serving.api import create_app
 from assistant.settings import Settings
 
 pytestmark = pytest.mark.integration

@@ -15,7 +15,7 @@ import pytest
 from admin_http import ADMIN_KEY, admin, small_index
 from helpers import free_port, serve
 
-from assistant.api import create_app
+from assistant.serving.api import create_app
 from assistant.settings import PROJECT_ROOT, Settings
 
 pytestmark = pytest.mark.integration

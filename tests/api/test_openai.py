@@ -3,7 +3,7 @@
 import openai
 import pytest
 
-from assistant.openai_compat import MODEL_ID
+from assistant.serving.openai_compat import MODEL_ID
 
 pytestmark = pytest.mark.integration
 

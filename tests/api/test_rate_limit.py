@@ -9,8 +9,8 @@ import pytest
 from admin_http import small_index
 from helpers import make_settings, serve
 
-from assistant.api import create_app
 from assistant.errors import ConfigurationError
+from assistant.serving.api import create_app
 
 pytestmark = pytest.mark.integration
 

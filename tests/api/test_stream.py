@@ -6,7 +6,7 @@ import httpx
 import pytest
 from helpers import make_settings, serve
 
-from assistant.api import create_app
+from assistant.serving.api import create_app
 
 pytestmark = pytest.mark.integration
 

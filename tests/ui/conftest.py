@@ -43,7 +43,7 @@ def page(browser) -> Iterator:
 @pytest.fixture(scope="module")
 def admin_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Settings]]:
     """The full app (API and chat) on a three-document corpus with an admin key."""
-    from assistant.api import create_app
+    from assistant.serving.api import create_app
 
     root = tmp_path_factory.mktemp("admin-ui")
     corpus = write_small_corpus(root / "corpus")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from browser_helpers import screenshot
 
-from assistant.feedback import FeedbackStore
+from assistant.serving.feedback import FeedbackStore
 
 pytestmark = pytest.mark.integration
 

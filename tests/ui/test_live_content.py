@@ -15,7 +15,7 @@ import pytest
 from browser_helpers import screenshot
 from helpers import make_settings, serve, write_small_corpus
 
-from assistant.api import create_app
+from assistant.serving.api import create_app
 from ingest.index import ingest
 from ui.render import answer_markdown, as_text, conversation_markdown
 

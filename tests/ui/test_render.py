@@ -1,7 +1,7 @@
 """Source cards, context view and Markdown export: escaped, highlighted, complete."""
 
-from assistant.documents import PassageInContext
 from assistant.schemas import AskResponse, Citation
+from assistant.serving.documents import PassageInContext
 from ui.render import (
     cited_sentences,
     conversation_markdown,

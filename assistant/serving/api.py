@@ -16,15 +16,6 @@ from fastapi.sse import EventSourceResponse, format_sse_event
 from pydantic import BaseModel
 
 from assistant.core import Assistant, StreamEvent, build_assistant
-from assistant.documents import (
-    DeleteResult,
-    DocumentDetail,
-    DocumentInfo,
-    DocumentLibrary,
-    PassageInContext,
-    UploadResult,
-    check_admin_key,
-)
 from assistant.errors import (
     AssistantError,
     ConfigurationError,
@@ -33,9 +24,20 @@ from assistant.errors import (
     IndexUnreadableError,
     PermissionDeniedError,
 )
-from assistant.feedback import FeedbackIn, FeedbackRecord, FeedbackStore
-from assistant.http_errors import ErrorBody, answer_unknown_paths, install_error_handlers
-from assistant.openai_compat import (
+from assistant.schemas import AskRequest, AskResponse, Message
+from assistant.serving.documents import (
+    DeleteResult,
+    DocumentDetail,
+    DocumentInfo,
+    DocumentLibrary,
+    PassageInContext,
+    UploadResult,
+    check_admin_key,
+)
+from assistant.serving.feedback import FeedbackIn, FeedbackRecord, FeedbackStore
+from assistant.serving.http_errors import ErrorBody, answer_unknown_paths, install_error_handlers
+from assistant.serving.limits import RequestLimits
+from assistant.serving.openai_compat import (
     MODEL_ID,
     ChatCompletion,
     ChatCompletionRequest,
@@ -45,8 +47,6 @@ from assistant.openai_compat import (
     to_completion,
     to_question,
 )
-from assistant.request_limits import RequestLimits
-from assistant.schemas import AskRequest, AskResponse, Message
 from assistant.settings import Settings
 from ingest.index import index_version
 

@@ -24,8 +24,8 @@ from limits.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.errors import ConfigurationError, InvalidTextError
-from assistant.http_errors import error_response
 from assistant.safe_text import SURROGATE
+from assistant.serving.http_errors import error_response
 from assistant.settings import Settings
 
 LIMITED_PREFIXES = ("/api/", "/v1/")

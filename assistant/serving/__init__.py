@@ -1,0 +1,1 @@
+"""Serving the library over HTTP: API, OpenAI-compatible endpoint, errors, limits, admin."""
