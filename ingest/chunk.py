@@ -6,10 +6,11 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
+from assistant.retrieval.units import split_sentences
 from ingest.clean import BULLET, clean_text, strip_bullet
 from ingest.load import SourceDocument
 
-CHUNKER_VERSION = "11"  # bump when cleaning or chunking changes: forces a re-index
+CHUNKER_VERSION = "12"  # bump when cleaning or chunking changes: forces a re-index
 
 _MD_HEADING = re.compile(r"^#{1,6}\s+(.+)$")
 _PART_MARKER = re.compile(r"^#\s?\d{1,2}$")
@@ -23,7 +24,6 @@ _SPEAKER = re.compile(
 # A short label that announces what follows: "Etape 7:", "Objectifs :" (not a bullet item).
 _TRAILING_LABEL = re.compile(rf"^(?!{re.escape(BULLET)})[^:\n]{{1,40}}:\s*$")
 _BLOCK_JOIN = "\n\n"  # between the paragraphs of a chunk
-_SENTENCE_END = re.compile(r"(?<=[.!?…»])\s+(?=[«A-ZÉÈÀÂÎ0-9\"(])")
 
 
 @dataclass
@@ -75,12 +75,6 @@ def _heading_of(line: str) -> str | None:
     if len(letters) >= 10 and sum(c.isupper() for c in letters) / len(letters) > 0.85:
         return line
     return None
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences of a paragraph (French punctuation aware), whitespace-normalised."""
-    flat = " ".join(text.split())
-    return [s for s in _SENTENCE_END.split(flat) if s]
 
 
 def _sections(text: str, first_line_is_heading: bool) -> list[tuple[str | None, list[_Block]]]:

@@ -27,7 +27,7 @@ from assistant.query import Query, asks_across_documents
 from assistant.retrieval.fusion import Hit
 from assistant.retrieval.lexical import Bm25Index, tokenize
 from assistant.schemas import Citation
-from assistant.sentences import clean_for_display, sentence_units
+from assistant.retrieval.units import clean_for_display, sentence_units
 
 _DIGIT = re.compile(r"\d")
 _FIGURE = re.compile(r"\d+(?:[\s\u00a0\u202f.,]\d{3})*")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from assistant.retrieval.fusion import Hit
-from assistant.sentences import (
+from assistant.retrieval.units import (
     goes_on,
     is_headline,
     list_continuation,

@@ -10,7 +10,7 @@ from assistant.errors import ConfigurationError, InvalidQuestionError
 from assistant.retrieval.lexical import Bm25Index
 from assistant.retrieval.store import ChromaIndex, StoredChunk
 from assistant.schemas import Filters, Passage
-from assistant.sentences import announced, goes_on
+from assistant.retrieval.units import announced, goes_on
 
 
 @dataclass

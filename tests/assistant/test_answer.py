@@ -11,7 +11,7 @@ from assistant.query import build_query
 from assistant.retrieval.fusion import Hit
 from assistant.retrieval.lexical import Bm25Index, tokenize
 from assistant.retrieval.store import StoredChunk
-from assistant.sentences import announced, list_runs
+from assistant.retrieval.units import announced, list_runs
 
 PASSAGES = {
     "reen": (

@@ -3,7 +3,7 @@
 from assistant.answering.quoting import next_passage, quote_in_context
 from assistant.retrieval.fusion import Hit
 from assistant.retrieval.store import StoredChunk
-from assistant.sentences import list_continuation
+from assistant.retrieval.units import list_continuation
 
 
 def test_a_line_naming_an_item_is_quoted_with_the_line_saying_what_it_is():

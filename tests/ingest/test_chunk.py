@@ -6,7 +6,8 @@ import pytest
 from helpers import MEETING_REPORT, SLIDES, STUDY
 
 from assistant.settings import PROJECT_ROOT
-from ingest.chunk import carry_trailing_labels, chunk_document, locator, split_sentences
+from assistant.retrieval.units import split_sentences
+from ingest.chunk import carry_trailing_labels, chunk_document, locator
 from ingest.load import SourceDocument, load_corpus, load_document
 
 # The grouping of paragraphs may overshoot by a separator or two; more is a bug.

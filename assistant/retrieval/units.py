@@ -1,4 +1,5 @@
-"""Sentence units of a passage: wrapped lines re-joined, list items and sentences apart."""
+"""Sentence units: a segmenter for French administrative text, and a passage's sentences
+(wrapped lines re-joined, list items and sentences apart) with their context."""
 
 from __future__ import annotations
 
@@ -6,8 +7,57 @@ import itertools
 import re
 from functools import lru_cache
 
-from ingest.chunk import split_sentences
+import pysbd
+from pysbd.lang.french import French
+
 from ingest.clean import BULLET
+
+_SEGMENTER = pysbd.Segmenter(language="fr", clean=False)
+# Abbreviations a sentence rarely ends on ("art.", "cf.", "hab."), from pysbd's French list.
+_ABBREVIATIONS = frozenset(a for a in French.Abbreviation.ABBREVIATIONS if "." not in a) | {
+    "n", "p", "pp", "no", "v", "mme", "mlle", "mm", "dr", "pr", "me", "st", "ste",
+}  # fmt: skip
+_LAST_WORD = re.compile(r"(?:^|[\s(«'’])(?P<word>[^\W\d_]{1,5})\.$")
+# What opens a sentence's continuation: a digit, a code letter ("L. 1112-23", "R. 2"),
+# or a lower-case letter or closing punctuation (no sentence starts there).
+_GOES_ON_AFTER_ABBREVIATION = re.compile(r"^(?:\d|[A-Z]\.\s|[A-Z]\.?\d|°)")
+_NEVER_STARTS = re.compile(r"^[a-zàâäéèêëîïôöùûüç,;:)\]»%]")
+
+
+@lru_cache(maxsize=65536)
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a paragraph, whitespace-normalised (pysbd's French rules).
+
+    A cut the segmenter makes after an abbreviation is mended when what follows cannot
+    open a sentence: « art. L. 1112-23 du CGCT », « p. 12 », « M. Dupont », « 3 500 hab.
+    en 2020 » stay whole, whatever the abbreviation (pysbd's list, or one capital letter).
+    """
+    flat = " ".join(text.split())
+    if not flat:
+        return []
+    sentences: list[str] = []
+    for piece in _SEGMENTER.segment(flat):
+        piece = piece.strip()
+        if not piece:
+            continue
+        if sentences and _goes_on(sentences[-1], piece):
+            sentences[-1] = f"{sentences[-1]} {piece}"
+        else:
+            sentences.append(piece)
+    return sentences
+
+
+def _goes_on(sentence: str, following: str) -> bool:
+    """Whether `following` continues `sentence` (the cut was not a sentence end)."""
+    if _NEVER_STARTS.match(following):
+        return True
+    match = _LAST_WORD.search(sentence)
+    if match is None:
+        return False
+    word = match.group("word")
+    if len(word) == 1 and word.isupper():  # an initial or a code letter: "M.", "L."
+        return True
+    return word.casefold() in _ABBREVIATIONS and bool(_GOES_ON_AFTER_ABBREVIATION.match(following))
 
 _MAX_UNIT = 320  # characters: longer "sentences" are flattened lists, cut at line ends
 _OCR_FIXES = [
