@@ -23,21 +23,12 @@ from pathlib import Path
 
 from assistant.answering.conditions import KINDS, Threshold, find_thresholds
 from assistant.retrieval.store import StoredChunk
-
-try:
-    from assistant.retrieval.units import (
-        clean_for_display,
-        list_continuation,
-        list_runs,
-        sentence_units,
-    )
-except ImportError:  # the tree before assistant/sentences.py moved to retrieval/units.py
-    from assistant.sentences import (  # type: ignore[no-redef]
-        clean_for_display,
-        list_continuation,
-        list_runs,
-        sentence_units,
-    )
+from assistant.retrieval.units import (
+    clean_for_display,
+    list_continuation,
+    list_runs,
+    sentence_units,
+)
 
 log = logging.getLogger(__name__)
 
