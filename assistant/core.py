@@ -11,7 +11,9 @@ from typing import Literal, Protocol, runtime_checkable
 
 from assistant.answering.brief import asks_who_is, named_speakers
 from assistant.answering.extractive import Answerer, Draft, ExtractiveAnswerer
+from assistant.answering.rules import RULES_FILE, Rulebook
 from assistant.errors import ConfigurationError, IndexMissingError, InvalidQuestionError
+from assistant.obligations import obligations_answer
 from assistant.query import Query, asks_to_compare, build_query
 from assistant.retrieval.embeddings import build_embeddings, embedder_name
 from assistant.retrieval.fusion import (
@@ -68,12 +70,14 @@ class Assistant:
         top_k: int,
         max_question_chars: int,
         embedder: str,
+        rulebook: Rulebook | None = None,
     ):
         self.retriever = retriever
         self.answerer = answerer
         self.top_k = top_k
         self.max_question_chars = max_question_chars
         self.embedder = embedder
+        self.rulebook = rulebook or Rulebook.of([])
 
     def _validate(self, question: str) -> str:
         if not isinstance(question, str):
@@ -104,7 +108,8 @@ class Assistant:
         started = time.perf_counter()
         query, hits = self._prepare(question, history, filters, profile, brief)
         retrieved = time.perf_counter()
-        draft = self.answerer.answer(query, hits)
+        # « Qu'est-ce qui s'applique à nous ? » is answered from the rules, cited.
+        draft = obligations_answer(query, self.rulebook) or self.answerer.answer(query, hits)
         return self._response(query, hits, draft, (started, retrieved), include_passages)
 
     def _prepare(
@@ -175,6 +180,9 @@ class Assistant:
         started = time.perf_counter()
         query, hits = self._prepare(question, history, filters, profile, brief)
         times = (started, time.perf_counter())
+        draft = obligations_answer(query, self.rulebook)
+        if draft is not None:
+            return self._events(self._response(query, hits, draft, times, include_passages))
         if isinstance(self.answerer, StreamingAnswerer):
             return self._live(
                 self.answerer.stream(query, hits), query, hits, times, include_passages
@@ -328,4 +336,9 @@ def build_assistant(settings: Settings) -> Assistant:
         top_k=settings.top_k,
         max_question_chars=settings.max_question_chars,
         embedder=embedder_name(embeddings),
+        # Read from the published passages on first use, cached by content in rules.json.
+        rulebook=Rulebook(
+            lambda ids=frozenset(lexical.ids): [c for c in store.all() if c.id in ids],
+            cache=settings.index_dir / RULES_FILE,
+        ),
     )

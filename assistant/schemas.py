@@ -43,6 +43,7 @@ class Profile(BaseModel):
     kind: str | None = Field(None, max_length=100, examples=["communauté de communes"])
     # Strict: neither `true` nor "32000" is a number of inhabitants (lax mode reads 1, 32000).
     population: StrictInt | None = Field(None, ge=0, examples=[32000])
+    agents: StrictInt | None = Field(None, ge=0, examples=[120], description="Nombre d'agents")
 
 
 class AskRequest(BaseModel):
