@@ -8,9 +8,9 @@ import logging
 import threading
 from collections.abc import Iterator
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import Body, Depends, FastAPI, File, Form, Request, UploadFile
+from fastapi import Body, Depends, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from fastapi.sse import EventSourceResponse, format_sse_event
 from pydantic import BaseModel
@@ -24,7 +24,15 @@ from assistant.errors import (
     IndexUnreadableError,
     PermissionDeniedError,
 )
-from assistant.schemas import AskRequest, AskResponse, Message
+from assistant.obligations import (
+    ObligationsReport,
+    RuleOut,
+    obligations_for,
+    obligations_markdown,
+    resolve_kind,
+    rule_out,
+)
+from assistant.schemas import AskRequest, AskResponse, Message, Profile
 from assistant.serving.documents import (
     DeleteResult,
     DocumentDetail,
@@ -413,6 +421,50 @@ def create_app(settings: Settings | None = None, *, with_ui: bool = True) -> Fas
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="avis.csv"'},
         )
+
+    @app.get(
+        "/api/rules",
+        response_model=list[RuleOut],
+        responses=_responses(401, 503),
+        tags=["obligations"],
+        dependencies=[Read],
+    )
+    def rules() -> list[RuleOut]:
+        """Les règles d'obligation relevées dans les documents : qui (type, seuils), quoi,
+        depuis quand, sanction, thème et source (document, page ou diapo, phrase)."""
+        return [rule_out(rule) for rule in holder.get().rulebook.rules]
+
+    @app.get(
+        "/api/obligations",
+        response_model=ObligationsReport,
+        responses={
+            200: {"content": {"text/markdown": {"example": "# Mes obligations — …"}}},
+            **_responses(400, 401, 422, 503),
+        },
+        tags=["obligations"],
+        dependencies=[Read],
+    )
+    def obligations(
+        kind: Annotated[
+            str | None,
+            Query(max_length=100, description="communauté de communes, CA, commune…"),
+        ] = None,
+        population: Annotated[int | None, Query(ge=0, description="Habitants")] = None,
+        agents: Annotated[int | None, Query(ge=0, description="Nombre d'agents")] = None,
+        output: Annotated[Literal["json", "markdown"], Query(alias="format")] = "json",
+    ):
+        """Pour la collectivité décrite, chaque règle avec son verdict (`applies`,
+        `does_not_apply`, `depends` et ce qui manque), groupée par thème et triée par
+        échéance ; `format=markdown` pour l'export."""
+        profile = Profile(kind=resolve_kind(kind), population=population, agents=agents)
+        report = obligations_for(holder.get().rulebook.rules, profile)
+        if output == "markdown":
+            return Response(
+                obligations_markdown(report),
+                media_type="text/markdown; charset=utf-8",
+                headers={"Content-Disposition": 'inline; filename="mes-obligations.md"'},
+            )
+        return report
 
     answer_unknown_paths(app)
     if with_ui:
