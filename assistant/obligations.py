@@ -267,7 +267,7 @@ def describe_profile(profile: Profile, language: str = "fr") -> str:
 
 def _md(text: str) -> str:
     """Text of a document made inert in Markdown (no link, no emphasis, no HTML)."""
-    return re.sub(r"([\\`*_\[\]<>|#])", r"\\\1", " ".join(text.split()))
+    return re.sub(r"([\\`*_\[\]<>|#])", r"\\\1", re.sub(r"[ \t\r\n]+", " ", text.strip()))
 
 
 def where(obligation: Obligation) -> str:
