@@ -19,6 +19,7 @@ from assistant.schemas import AskResponse, Filters, Message, Profile
 from assistant.serving.documents import DocumentInfo, DocumentLibrary
 from assistant.serving.feedback import FeedbackIn, FeedbackStore
 from ui.files import GRADIO_CACHE_KEEP_S, KEY_COOKIE_JS, UploadGuard, write_export
+from ui.obligations import build_obligations_tab
 from ui.render import (
     answer_markdown,
     as_text,
@@ -425,6 +426,7 @@ def build_ui(
                         gr.Markdown("#### Réindexer")
                         reindex_button = gr.Button("Réindexer le corpus")
                 status = gr.Markdown(elem_id="corpus-status")
+            build_obligations_tab(get_assistant, [profile_kind, profile_population], export_dir)
 
         chat_inputs = [
             question,
