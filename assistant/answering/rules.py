@@ -32,7 +32,7 @@ from assistant.retrieval.units import (
 
 log = logging.getLogger(__name__)
 
-EXTRACTOR_VERSION = "1"  # part of every cache key: a change of the reading redoes them all
+EXTRACTOR_VERSION = "3"  # part of every cache key: a change of the reading redoes them all
 RULES_FILE = "rules.json"
 
 # Modal and legal wording that binds someone. Group "modal": what follows is what is asked.
@@ -98,7 +98,7 @@ _DEADLINE = re.compile(
 # A delay rather than a date: "3 ans après sa publication", "dans un délai de 18 mois".
 _DELAY = re.compile(
     r"\b(?:\d+|un|une|deux|trois|six|douze|dix-huit)\s+(?:ans?|mois|jours|années?|years?|months?)"
-    r"\s+(?:après|à compter|suivant|after|from)\b[^.;,]{0,60}",
+    r"\s+(?:apr[èeé]s|[àa] compter|suivant|after|from)\b[^.;,]{0,60}",
     re.IGNORECASE,
 )
 _SANCTION = re.compile(
@@ -275,6 +275,20 @@ def _asked(clause: str, match: re.Match) -> str:
     return asked[:1].upper() + asked[1:]
 
 
+_CONTENT_WORD = re.compile(r"[^\W\d_]{5,}")
+
+
+def _continued(binding: tuple[str, re.Match], previous: Found) -> Found | None:
+    """The earlier rule a sentence without an addressee goes on with: its subject names
+    what that rule asks for (« La déclaration doit… » after « … publier une déclaration »)."""
+    clause, match = binding
+    if not match.group("modal") or _ADDRESSEE.search(clause[: match.start()]):
+        return None
+    subject = {w.lower() for w in _CONTENT_WORD.findall(clause[: match.start()])}
+    asked = {w.lower() for w in _CONTENT_WORD.findall(previous.asks)}
+    return previous if subject and subject <= asked else None
+
+
 def _span(text: str, unit: str, start: int) -> tuple[int, int]:
     """Where a sentence unit sits in the passage (its lines re-joined, so spaces differ)."""
     words = unit.split()
@@ -315,7 +329,8 @@ def extract_rules(text: str, continuation: Iterable[str] = ()) -> list[Found]:
         # read whole in the previous passage.
         fragment = index == 0 and unit[:1].islower()
         binding = _binding_clause(unit) if index not in consumed and not fragment else None
-        if binding is None or not _addressed(*binding):
+        earlier = _continued(binding, found[-1]) if binding and found else None
+        if binding is None or not (earlier or _addressed(*binding)):
             index += 1
             continue
         clause, match = binding
@@ -323,6 +338,9 @@ def extract_rules(text: str, continuation: Iterable[str] = ()) -> list[Found]:
         thresholds = find_thresholds(clause)
         kinds = list(dict.fromkeys([t.who for t in thresholds if t.who != "collectivité"] + kinds))
         asked = _asked(clause, match)
+        if earlier:  # « La déclaration doit être mise à jour… » after « … publier une déclaration »
+            kinds, thresholds = earlier.kinds, earlier.thresholds
+            asked = clean_for_display(clause.strip(" :,"))
         items: list[int] = []
         if unit.rstrip().endswith(":"):
             for after in range(index + 1, len(all_units)):
@@ -355,7 +373,7 @@ def extract_rules(text: str, continuation: Iterable[str] = ()) -> list[Found]:
                 )
         elif asked:
             listed = [clean_for_display(all_units[i]) for i in items]
-            whole = " ; ".join([asked.rstrip(" :"), *listed]) if listed else asked
+            whole = f"{asked} : {' ; '.join(listed)}" if listed else asked
             deadline = deadline_in(unit)
             if deadline == (None, None) and listed:
                 deadline = deadline_in(" ".join(listed))

@@ -162,6 +162,21 @@ def test_the_next_rules_sanction_is_not_taken():
     assert [r.sanction is None for r in rules] == [True, False]
 
 
+def test_a_sentence_about_what_the_previous_rule_asks_goes_on_with_its_addressee():
+    rules = extract_rules(
+        "Les communes de plus de 3 500 habitants doivent publier un registre des traitements. "
+        "Le registre doit être mis à jour trois ans après sa publication. "
+        "Le projet doit permettre de grandir."
+    )
+
+    assert [r.asks for r in rules] == [
+        "Publier un registre des traitements.",
+        "Le registre doit être mis à jour trois ans après sa publication.",
+    ]
+    assert rules[1].kinds == ["commune"] and rules[1].thresholds[0].value == 3_500
+    assert rules[1].deadline == "trois ans après sa publication"
+
+
 def test_kinds_are_read_most_specific_first():
     assert kinds_in("les communautés de communes et les départements") == [
         "communauté de communes",
