@@ -321,9 +321,12 @@ _WHAT_APPLIES = re.compile(
     r"\bwhich (?:obligations|rules)|\bapplies to us\b",
     re.IGNORECASE,
 )
-# The asker, or a collectivity the question describes.
-_ASKER = re.compile(
-    r"\b(?:nous|notre|nos|on|ma|mon|mes|je|we|us|our|my)\b|\d[\d\s\u202f\u00a0.]*\s*"
+# The asker, or a collectivity the question describes by its own figures ("de 70 000
+# habitants"; "de plus de 3 500 habitants" quotes a threshold, it describes no one).
+_ASKER = re.compile(r"\b(?:nous|notre|nos|on|ma|mon|mes|je|we|us|our|my)\b", re.IGNORECASE)
+_FIGURE = re.compile(
+    r"(?<!plus de )(?<!moins de )(?<!more than )(?<!fewer than )(?<!over )(?<!under )"
+    r"(?<![\d.,])(?<!\d[\s\u202f\u00a0])\d[\d\s\u202f\u00a0.,]*\s*"
     r"(?:habitants|inhabitants|agents|staff)",
     re.IGNORECASE,
 )
@@ -335,7 +338,8 @@ _AGENTS = re.compile(
 
 def asks_what_applies(question: str) -> bool:
     """Whether a question asks which rules apply to the collectivity it speaks for."""
-    return bool(_WHAT_APPLIES.search(question) and _ASKER.search(question))
+    described = _ASKER.search(question) or _FIGURE.search(question)
+    return bool(_WHAT_APPLIES.search(question) and described)
 
 
 def asker_profile(question: str, profile: Profile | None) -> Profile:

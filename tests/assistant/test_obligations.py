@@ -164,6 +164,7 @@ def test_an_unrelated_question_with_a_profile_gets_no_obligations_list(assistant
         "À quoi sommes-nous tenus ?",
         "We are a commune of 5,000 inhabitants: what applies to us?",
         "Which obligations does our region have?",
+        "Quelles obligations pour une commune de 12 000 habitants ?",
     ],
 )
 def test_questions_asking_what_applies_to_us_are_recognised(question):
@@ -178,6 +179,7 @@ def test_questions_asking_what_applies_to_us_are_recognised(question):
         "Quelles amendes risque une collectivité qui ne respecte pas le RGAA ?",
         "Qu'est-ce que le RGAA ?",
         "What is the RGAA?",
+        "Quelles obligations pèsent sur les collectivités de plus de 3 500 habitants ?",
     ],
 )
 def test_other_questions_are_not(question):
