@@ -41,11 +41,16 @@ _LIVE = str.maketrans(
 _ADDRESS = re.compile(r"(?<=[a-z])://|(?<=\bwww)\.", re.IGNORECASE)
 _BULLET = re.compile(r"\s*(?:[-*•]|\d{1,2}[.)])\s+")
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
+# Markdown marks a document's text may hold, shown as plain text in the cards.
+_EMPHASIS = re.compile(r"(\*\*|__)(\S(?:.*?\S)?)\1", re.DOTALL)
+_HEADING = re.compile(r"^#{1,6}\s+", re.MULTILINE)
 # A marker of the answer; one followed by "(", ":" or "[" could make a link, and is escaped.
 _OWN_MARKER = re.compile(r"(\[\d{1,3}\])(?![(:\[])")
+CORPUS_COLUMNS = ["Document", "Type", "Date", "Pages", "Passages", "Alertes"]
 _LABELS = {
     "fr": {
         "none": "Aucune source citée pour cette réponse.",
+        "for": "Sources de la réponse n°",
         "open": "Voir dans le document",
         "passage": "Passage",
         "of": "sur",
@@ -55,6 +60,7 @@ _LABELS = {
     },
     "en": {
         "none": "No source cited for this answer.",
+        "for": "Sources of answer no.",
         "open": "Show in the document",
         "passage": "Passage",
         "of": "of",
@@ -174,9 +180,16 @@ def highlighted_html(passage: str, spans: list[tuple[int, int]]) -> str:
     return "".join(out)
 
 
+def plain_text(text: str) -> str:
+    """Document text without its Markdown marks: `**bold**`, `__bold__`, `# ` headings."""
+    text = _EMPHASIS.sub(r"\2", text)
+    return _HEADING.sub("", text)
+
+
 def display_passage(text: str) -> str:
-    """A passage as read: one line per paragraph, OCR slips fixed like in the answers."""
-    paragraphs = [clean_for_display(p) for p in re.split(r"\n\s*\n", text)]
+    """A passage as read: one line per paragraph, OCR slips fixed like in the answers, no
+    Markdown marks."""
+    paragraphs = [clean_for_display(plain_text(p)) for p in re.split(r"\n\s*\n", text)]
     return "\n".join(p for p in paragraphs if p)
 
 
@@ -185,24 +198,32 @@ def _meta_line(citation: Citation) -> str:
     return " · ".join(html.escape(p) for p in parts if p)
 
 
-def render_sources(response: AskResponse | None, turn: int | None = None) -> str:
+def render_sources(
+    response: AskResponse | None, turn: int | None = None, question: str | None = None
+) -> str:
     """Numbered source cards matching the answer's `[n]` markers (HTML, text escaped).
 
-    `turn` (the answer's rank in the conversation) is written on the cards' container.
+    `turn` (the answer's rank in the conversation) is written on the cards' container, and
+    a line above the cards names the answer (its rank and its question).
     """
     if response is None:
         return "<div class='sources-empty'>Les sources de la réponse s'afficheront ici.</div>"
     labels = _LABELS[response.language]
     turn_attribute = f" data-turn='{turn}'" if turn is not None else ""
+    head = ""
+    if turn is not None:
+        asked = " ".join((question or "").split())
+        asked = f" : « {html.escape(asked[:160])}{'…' if len(asked) > 160 else ''} »"
+        head = f"<p class='sources-for'>{labels['for']} {turn + 1}{asked if question else ''}</p>"
     if not response.citations:
-        return f"<div class='sources-empty'{turn_attribute}>{labels['none']}</div>"
+        return f"<div class='sources-empty'{turn_attribute}>{head}{labels['none']}</div>"
     cards = []
     for c in response.citations:
         passage = display_passage(c.text)
-        spans = highlight_spans(passage, cited_sentences(response.answer, c.n))
+        spans = highlight_spans(passage, cited_sentences(plain_text(response.answer), c.n))
         chunk = html.escape(c.chunk_id, quote=True)
         cards.append(
-            f"<div class='source-card' id='source-{c.n}' data-n='{c.n}'>"
+            f"<div class='source-card' id='source-{c.n}' data-n='{c.n}' tabindex='-1'>"
             f"<div class='source-head'><span class='source-n'>[{c.n}]</span> "
             f"<span class='source-title'>{html.escape(c.title)}</span></div>"
             f"<div class='source-meta'>{_meta_line(c)}</div>"
@@ -210,7 +231,7 @@ def render_sources(response: AskResponse | None, turn: int | None = None) -> str
             f"<button type='button' class='open-context' data-chunk='{chunk}'>"
             f"{labels['open']}</button></div>"
         )
-    return f"<div class='source-cards'{turn_attribute}>" + "".join(cards) + "</div>"
+    return f"<div class='source-cards'{turn_attribute}>{head}" + "".join(cards) + "</div>"
 
 
 def render_context(context: PassageInContext, language: str = "fr") -> str:
@@ -225,9 +246,9 @@ def render_context(context: PassageInContext, language: str = "fr") -> str:
         f"<div class='context-head'><b>{html.escape(context.title)}</b></div>"
         f"<div class='source-meta'>{meta} — {where} ({labels[context.context]})</div>"
         "<div class='context-text'>"
-        f"<span class='context-before'>{_escape(context.before)}</span>"
-        f"<mark class='context-passage'>{_escape(context.passage)}</mark>"
-        f"<span class='context-after'>{_escape(context.after)}</span>"
+        f"<span class='context-before'>{_escape(plain_text(context.before))}</span>"
+        f"<mark class='context-passage'>{_escape(plain_text(context.passage))}</mark>"
+        f"<span class='context-after'>{_escape(plain_text(context.after))}</span>"
         "</div></div>"
     )
 
@@ -263,3 +284,40 @@ def _population(value) -> str:
     if not value:
         return ""
     return f"{int(value):,} habitants".replace(",", "\u202f")
+
+
+def corpus_table(documents: list) -> str:
+    """The indexed documents as an HTML table that fits its page: the title (its file
+    under it), type, date, pages, passages and alerts; on a phone each row stacks."""
+    if not documents:
+        return (
+            "<p class='corpus-empty'>Aucun document indexé pour l'instant. La première "
+            "indexation du corpus prend quelques minutes au démarrage du serveur ; vous "
+            "pouvez aussi ajouter un document ci-dessous.</p>"
+        )
+    head = "".join(f"<th scope='col'>{name}</th>" for name in CORPUS_COLUMNS)
+    rows = []
+    for d in documents:
+        alerts = len(d.flagged)
+        cells = [
+            f"<span class='doc-title'>{html.escape(d.title)}</span>"
+            f"<span class='doc-file'>{html.escape(d.file)}</span>",
+            html.escape(d.kind or ""),
+            html.escape(d.date or ""),
+            str(d.pages or ""),
+            str(d.chunks),
+            f"{alerts} ligne(s) adressée(s) à un assistant, jamais citée(s)" if alerts else "",
+        ]
+        rows.append(
+            "<tr>"
+            + "".join(
+                f"<td data-label='{name}'>{cell}</td>"
+                for name, cell in zip(CORPUS_COLUMNS, cells, strict=True)
+            )
+            + "</tr>"
+        )
+    return (
+        "<table class='corpus-table'><caption>Documents indexés "
+        f"({len(documents)})</caption><thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )

@@ -35,6 +35,12 @@ def ask(page, question: str) -> str:
     return page.locator("#chat .bot").last.inner_text()
 
 
+def open_options(page) -> None:
+    """Unfold « Filtres et options » (filters, the brief mode, export, new conversation)."""
+    page.get_by_role("button", name="Filtres et options").click()
+    page.locator("#brief").wait_for()
+
+
 def wait_for(condition, timeout_s: float = 10.0):
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -116,6 +122,7 @@ def test_side_panel_profile_brief_and_markdown_export(page, live_server):
     assert "20\u202f000 habitants, vous n'êtes pas dans le cas" in answer
     first_sources = page.locator("#sources .source-card").all_inner_texts()
 
+    open_options(page)
     page.locator("#brief input[type=checkbox]").check()
     brief = ask(page, "Quelles difficultés sur les données ?")
 
@@ -143,6 +150,7 @@ def test_side_panel_profile_brief_and_markdown_export(page, live_server):
 
 def test_document_filter_restricts_the_sources(page, live_server):
     open_chat(page, live_server)
+    open_options(page)
     page.locator("#filter-documents input").click()
     page.get_by_role("option", name=re.compile("Flash Territoires")).click()
     page.keyboard.press("Escape")

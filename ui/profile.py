@@ -1,0 +1,83 @@
+"""The collectivity asking (kind, population, and agents when the library takes them): set
+in one place above the tabs, read by the chat and by « Mes obligations », kept for the
+session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gradio as gr
+
+from assistant.answering.conditions import KINDS
+from assistant.schemas import Profile
+
+ANY_KIND = "(non précisé)"
+PROFILE_KINDS = [ANY_KIND] + [kind for kind, _ in KINDS if kind != "collectivité"]
+# The number of agents joins the profile once the library's Profile holds it.
+TAKES_AGENTS = "agents" in Profile.model_fields
+
+
+def _no_number() -> None:
+    return None  # a callable: Gradio shows None as "0" otherwise (#6728)
+
+
+@dataclass
+class ProfileControls:
+    """The profile's components; `inputs` is what an event passes to `profile_of`."""
+
+    kind: gr.Dropdown
+    population: gr.Number
+    agents: gr.Number | None = None
+
+    @property
+    def inputs(self) -> list[gr.components.Component]:
+        return [c for c in (self.kind, self.population, self.agents) if c is not None]
+
+
+def profile_controls() -> ProfileControls:
+    """The profile's row of fields (to be built once, above the tabs)."""
+    with gr.Row(elem_id="profile", equal_height=True):
+        kind = gr.Dropdown(
+            PROFILE_KINDS,
+            value=ANY_KIND,
+            label="Votre collectivité",
+            elem_id="profile-kind",
+            min_width=190,
+            scale=2,
+        )
+        population = gr.Number(
+            _no_number,
+            label="Population (habitants)",
+            placeholder="non renseignée",
+            precision=0,
+            minimum=0,
+            elem_id="population",
+            min_width=140,
+            scale=1,
+        )
+        agents = None
+        if TAKES_AGENTS:
+            agents = gr.Number(
+                _no_number,
+                label="Agents",
+                placeholder="non renseigné",
+                precision=0,
+                minimum=0,
+                elem_id="agents",
+                min_width=140,
+                scale=1,
+            )
+    return ProfileControls(kind, population, agents)
+
+
+def profile_of(
+    kind: str | None, population: float | None, agents: float | None = None
+) -> Profile | None:
+    """The library's Profile from the fields' values (None when nothing is set)."""
+    values = {
+        "kind": None if not kind or kind == ANY_KIND else kind,
+        "population": int(population) if population else None,
+    }
+    if TAKES_AGENTS:
+        values["agents"] = int(agents) if agents else None
+    return Profile(**values) if any(v is not None for v in values.values()) else None
