@@ -387,7 +387,8 @@ def obligations_answer(query: Query, rulebook: Rulebook) -> Draft | None:
             numbers[rule.chunk_id] = len(numbers) + 1
             citations.append(_citation(rule, numbers[rule.chunk_id]))
         details = [theme, rule.deadline] if rule.deadline else [theme]
-        line = f"- {_short(rule.asks)} ({' ; '.join(details)}) [{numbers[rule.chunk_id]}]"
+        asks = f"“{_short(rule.asks)}”" if language == "en" else _short(rule.asks)  # a quote
+        line = f"- {asks} ({' ; '.join(details)}) [{numbers[rule.chunk_id]}]"
         if item.verdict == "depends":
             line += f" — {item.reason}"
         sections[item.verdict].append(line)

@@ -32,7 +32,7 @@ from assistant.retrieval.units import (
 
 log = logging.getLogger(__name__)
 
-EXTRACTOR_VERSION = "3"  # part of every cache key: a change of the reading redoes them all
+EXTRACTOR_VERSION = "4"  # part of every cache key: a change of the reading redoes them all
 RULES_FILE = "rules.json"
 
 # Modal and legal wording that binds someone. Group "modal": what follows is what is asked.
@@ -98,7 +98,7 @@ _DEADLINE = re.compile(
 # A delay rather than a date: "3 ans après sa publication", "dans un délai de 18 mois".
 _DELAY = re.compile(
     r"\b(?:\d+|un|une|deux|trois|six|douze|dix-huit)\s+(?:ans?|mois|jours|années?|years?|months?)"
-    r"\s+(?:apr[èeé]s|[àa] compter|suivant|after|from)\b[^.;,]{0,60}",
+    r"\s+(?:apr[èeé]s|[àa] compter|suivant|after|from)\b(?:\s+[^\s.;,()]+){0,14}",
     re.IGNORECASE,
 )
 _SANCTION = re.compile(
