@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install install-st install-browser run test test-fast lint format eval eval-heldout eval-blind fuzz bench load clean
+.PHONY: install install-st install-browser run test test-fast lint format eval eval-heldout eval-blind train fuzz bench load clean
 
 install: $(VENV)/.installed
 
@@ -55,6 +55,11 @@ eval-heldout: install
 
 eval-blind: install
 	$(BIN)/assistant eval --gold evals/blind.jsonl
+
+# The sentence ranker and its refusal threshold, fitted on the gold set by cross-validation
+# (assistant/answering/ranker.json; a test checks a fresh training gives the committed model).
+train: install
+	$(BIN)/python -m evals.train
 
 # The real server on loopback fuzzed: schemathesis over the OpenAPI schema (every
 # operation, EXAMPLES cases each, at most FUZZ_MINUTES), hostile questions and generated

@@ -100,17 +100,23 @@ class Assistant:
         profile: Profile | dict | None = None,
         include_passages: bool = False,
         brief: bool = False,
+        debug: bool = False,
     ) -> AskResponse:
         """Answer one question, with citations, or abstain.
 
         `brief` asks for a facilitator's brief: what each speaker said, grouped by speaker.
+        `debug` adds the answer's trace: the best sentences' features and probabilities,
+        the confidence and the refusal threshold.
         """
         started = time.perf_counter()
         query, hits = self._prepare(question, history, filters, profile, brief)
         retrieved = time.perf_counter()
         # « Qu'est-ce qui s'applique à nous ? » is answered from the rules, cited.
         draft = obligations_answer(query, self.rulebook) or self.answerer.answer(query, hits)
-        return self._response(query, hits, draft, (started, retrieved), include_passages)
+        response = self._response(query, hits, draft, (started, retrieved), include_passages)
+        if debug:
+            response.trace = draft.trace
+        return response
 
     def _prepare(
         self,

@@ -75,6 +75,11 @@ class AskRequest(BaseModel):
     filters: Filters | None = None
     profile: Profile | None = None
     include_passages: bool = Field(False, description="Renvoyer aussi les passages retrouvés")
+    debug: bool = Field(
+        False,
+        description="Renvoyer aussi la trace de la réponse (phrases candidates, probabilités, "
+        "seuil de refus) ; ignoré en flux",
+    )
     brief: bool = Field(
         False, description="Note d'animation : les propos regroupés par intervenant"
     )
@@ -111,3 +116,5 @@ class AskResponse(BaseModel):
     timings_ms: dict[str, float] = Field(default_factory=dict)
     passages: list[Passage] | None = None
     answerer: str = "extractive"
+    # With `debug`: the best sentences' features and probabilities, confidence, threshold.
+    trace: dict | None = None

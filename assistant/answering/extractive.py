@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import re
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
@@ -21,13 +23,14 @@ from assistant.answering.conditions import (
 )
 from assistant.answering.focus import mentions_focus, terms
 from assistant.answering.quoting import next_passage, quote_in_context
+from assistant.answering.rank import SentenceRanker
 from assistant.glossary import query_concepts
 from assistant.injection import unquotable
 from assistant.query import Query, asks_across_documents
 from assistant.retrieval.fusion import Hit
 from assistant.retrieval.lexical import Bm25Index, tokenize
-from assistant.schemas import Citation
 from assistant.retrieval.units import clean_for_display, sentence_units
+from assistant.schemas import Citation
 
 _DIGIT = re.compile(r"\d")
 _FIGURE = re.compile(r"\d+(?:[\s\u00a0\u202f.,]\d{3})*")
@@ -86,6 +89,11 @@ ABSTAIN = {
     "en": "The corpus does not answer this question: no passage deals specifically with "
     "“{topic}”. Rephrase it, or add a document that covers it.",
 }
+CLOSEST = 3  # passages shown with a refusal
+CLOSEST_LEAD = {
+    "fr": "Voici les passages les plus proches de la question :",
+    "en": "Here are the passages closest to the question (in French):",
+}
 LEAD = {
     "fr": "D'après les documents :",
     "en": "According to the documents (quoted in French):",
@@ -111,6 +119,7 @@ class Draft:
     abstained: bool
     citations: list[Citation] = field(default_factory=list)
     answerer: str = "extractive"
+    trace: dict | None = None  # why this answer: candidates, probabilities, threshold
 
 
 class Answerer(Protocol):
@@ -122,9 +131,10 @@ class Answerer(Protocol):
 
 
 class _Wants(NamedTuple):
-    """What kind of sentence the question calls for; each favours such sentences."""
+    """What kind of sentence the question calls for; each is a feature of the ranker."""
 
     number: bool  # a figure: "combien", "quel taux"
+    date: bool  # a date or a delay: "quand", "quelle échéance"
     condition: bool  # who is concerned: an obligation, "for us"
     role: bool  # someone's title: "quelles fonctions occupe X"
     list: bool  # an enumeration: "quels critères"
@@ -135,37 +145,27 @@ class _Wants(NamedTuple):
 class _Candidate:
     hit_index: int
     text: str
-    coverage: float  # idf-weighted share of the question's terms it contains
-    score: float
+    score: float  # the ranker's probability that the sentence holds the answer
     terms: set[int]  # indices of the question's concepts it covers
     position: int = 0
-    own: float = 0.0  # share of the question's weight found in the sentence itself
-    negates: bool = False  # says there is no such thing as something the question asks about
+    features: dict[str, float] = field(default_factory=dict)
 
 
 class ExtractiveAnswerer:
-    """Quotes the sentences that best cover the question, each with its `[n]` marker.
+    """Quotes the sentences the ranker finds most likely to answer, each with its `[n]`.
 
-    Abstains when no passage covers the question's distinctive terms: citing something
-    loosely related is worse than saying the corpus does not answer.
+    Refuses, showing the closest passages, when even the best sentence is unlikely to hold
+    the answer: citing something loosely related is worse than saying so.
     """
 
     name = "extractive"
 
     def __init__(
-        self,
-        lexical: Bm25Index,
-        *,
-        max_sentences: int = 3,
-        min_coverage: float = 0.55,
-        min_dense: float = 0.84,
-        min_numeric_coverage: float = 0.35,
+        self, lexical: Bm25Index, *, ranker: SentenceRanker | None = None, max_sentences: int = 3
     ):
         self.lexical = lexical
+        self.ranker = ranker or SentenceRanker.load()
         self.max_sentences = max_sentences
-        self.min_coverage = min_coverage
-        self.min_dense = min_dense
-        self.min_numeric_coverage = min_numeric_coverage
 
     def _concepts(self, query: Query) -> list[tuple[frozenset[str], float]]:
         """The question's concepts with IDF weights; the conversation's count half."""
@@ -185,18 +185,30 @@ class ExtractiveAnswerer:
                 known |= concept
         return weighted
 
-    def _candidates(
-        self, hits: list[Hit], concepts: list[tuple[frozenset[str], float]], wants: _Wants
-    ) -> list[_Candidate]:
+    def candidates(self, query: Query, hits: list[Hit]) -> list[_Candidate]:
+        """Every quotable sentence of the passages with its features and probability, best
+        first."""
+        concepts = self._concepts(query)
+        question = query.question
+        asked_figures = set(_FIGURE.findall(question))
+        wants = _Wants(
+            number=bool(_WANTS_NUMBER.search(question)),
+            date=bool(_WANTS_DATE.search(question)),
+            condition=_wants_condition(query),
+            role=asks_who_is(question),
+            list=bool(_WANTS_LIST.search(question)),
+            claimed_units=frozenset(u for _, u in quantities(without_population(question))),
+        )
         total = sum(w for _, w in concepts) or 1.0
 
         def covered(tokens: set[str]) -> set[int]:
             return {i for i, (concept, _) in enumerate(concepts) if concept & tokens}
 
         def weight(indices: set[int]) -> float:
-            return sum(concepts[i][1] for i in indices)
+            return sum(concepts[i][1] for i in indices) / total
 
         best_fused = max((h.score for h in hits), default=1.0) or 1.0
+        best_dense = max((h.dense for h in hits if h.dense is not None), default=0.0)
         candidates = []
         for index, hit in enumerate(hits):
             meta = hit.chunk.metadata
@@ -205,122 +217,110 @@ class ExtractiveAnswerer:
             in_title = covered(terms(f"{meta.get('title', '')} {meta.get('publisher', '')}"))
             # A section heading ("Missions du DPO") names what the lines below it are about.
             heading = covered(terms(meta.get("heading", "")))
-            passage = covered(terms(hit.chunk.text)) | heading
-            passage_cover = weight(passage | in_title) / total
-            prior = hit.score / best_fused
+            passage = covered(terms(hit.chunk.text)) | heading | in_title
+            dense = hit.dense if hit.dense is not None else 0.0
             previous: set[int] = set()
             units = sentence_units(hit.chunk.text)
             ordered = unquotable(hit.chunk.text)  # orders to an assistant are never quoted
             for position, unit in enumerate(units):
-                if ordered(unit):
-                    continue
                 own = covered(terms(unit)) | in_title
-                # The line before often names what this one is about (a law, a speaker).
-                score_own = (weight(own) + 0.5 * weight((previous | heading) - own)) / total
+                context = (previous | heading) - own
                 previous = own
-                score = 0.5 * score_own + 0.3 * passage_cover + 0.2 * prior - 0.005 * position
-                if wants.number and _DIGIT.search(unit):
-                    score += 0.08
-                if wants.condition and find_thresholds(unit):
-                    score += 0.08
-                if wants.role and _ROLE.search(unit):
-                    score += 0.08
-                if wants.list and unit.rstrip().endswith(":") and position + 1 < len(units):
-                    score += 0.08  # "Selon 6 critères : …" brings the list asked for
-                if wants.claimed_units and {u for _, u in quantities(unit)} & wants.claimed_units:
-                    score += 0.08  # a figure the question asserts is checked against this one
-                negates = bool(covered(_negated(unit)))
-                if negates:
-                    score += 0.08  # "aucune sanction n'est prévue" answers "quelle sanction ?"
-                if len(unit) < _LABEL and not _DIGIT.search(unit):
-                    score *= 0.8  # a bare heading or label says little on its own
-                if len(unit) < 12:
+                if len(unit) < 12 or ordered(unit):
                     continue
-                candidates.append(
-                    _Candidate(
-                        index,
-                        unit,
-                        passage_cover,
-                        score,
-                        own,
-                        position,
-                        weight(own) / total,
-                        negates,
-                    )
-                )
+                new_figures = set(_FIGURE.findall(unit)) - asked_figures
+                negates = bool(covered(_negated(unit)))
+                features = {
+                    "own": weight(own),
+                    "context": weight(context),
+                    "passage": weight(passage),
+                    "title": weight(in_title),
+                    "fused": hit.score / best_fused,
+                    "dense": dense,
+                    "dense_gap": best_dense - dense,
+                    "hit_rank": math.log1p(index),
+                    "position": math.log1p(position),
+                    "length": math.log(len(unit)),
+                    "label": float(len(unit) < _LABEL and not _DIGIT.search(unit)),
+                    "figure": float(wants.number and bool(new_figures)),
+                    "no_figure": float(wants.number and not new_figures and not negates),
+                    "date": float(wants.date and bool(_DATE.search(unit))),
+                    "threshold": float(wants.condition and bool(find_thresholds(unit))),
+                    "role": float(wants.role and bool(_ROLE.search(unit))),
+                    "list_lead": float(
+                        wants.list and unit.rstrip().endswith(":") and position + 1 < len(units)
+                    ),
+                    "claimed": float(
+                        bool(wants.claimed_units)
+                        and bool({u for _, u in quantities(unit)} & wants.claimed_units)
+                    ),
+                    "negates": float(negates),
+                    "focus": float(
+                        mentions_focus(question, query.language, [(unit, hit)], self.lexical)
+                    ),
+                    "follow_up": float(bool(query.context)),
+                    "english": float(query.language == "en"),
+                }
+                probability = self.ranker.probability(features)
+                candidates.append(_Candidate(index, unit, probability, own, position, features))
         return sorted(candidates, key=lambda c: c.score, reverse=True)
 
     def answer(self, query: Query, hits: list[Hit]) -> Draft:
-        """Compose the answer from the best sentences, or abstain."""
+        """Compose the answer from the best sentences, or refuse with the closest passages."""
         question = query.question
-        concepts = self._concepts(query)
-        wants_number = bool(_WANTS_NUMBER.search(question))
-        wants_list = bool(_WANTS_LIST.search(question))
-        wants = _Wants(
-            number=wants_number,
-            condition=_wants_condition(query),
-            role=asks_who_is(question),
-            list=wants_list,
-            claimed_units=frozenset(u for _, u in quantities(without_population(question))),
-        )
-        candidates = self._candidates(hits, concepts, wants)
-        best_dense = max((h.dense for h in hits if h.dense is not None), default=0.0)
-        best = candidates[0] if candidates else None
-        if best is not None and wants_number:
-            # A question asking for a figure needs a sentence holding a figure *and* its
-            # subject; a figure about something else is a near miss, not an answer.
-            # Figures the question itself gives ("NIS 2", "2017") do not answer it.
-            asked = set(_FIGURE.findall(question))
-            # "Aucune sanction n'est prévue" answers "quel montant de sanction ?" too.
-            numeric = [c for c in candidates if c.negates or set(_FIGURE.findall(c.text)) - asked]
-            if _WANTS_DATE.search(question):
-                numeric = [c for c in numeric if c.negates or _DATE.search(c.text)]
-            own = max((c.own for c in numeric), default=0.0)
-            if own < self.min_numeric_coverage:
-                best = None
-        if best is None or (best.coverage < self.min_coverage and best_dense < self.min_dense):
-            return Draft(abstention(query), abstained=True)
-        quoter = _Quoter(hits, wants_list)
+        candidates = self.candidates(query, hits)
+        trace = self._trace(candidates)
+        if not candidates or candidates[0].score < self.ranker.threshold:
+            return dataclasses.replace(self._refusal(query, hits), trace=trace)
+        quoter = _Quoter(hits, bool(_WANTS_LIST.search(question)))
         if query.brief or asks_for_brief(query.text):
             brief = self._brief(query, candidates, hits, quoter)
             if brief is not None:
-                return brief
-
+                return dataclasses.replace(brief, trace=trace)
         chosen = self._select(
             candidates, hits, broad=asks_across_documents(question) or bool(query.documents)
         )
         chosen += self._from_each(query.documents, candidates, chosen, hits)
-        quotes = [(quoter.shown(c), hits[c.hit_index]) for c in chosen]
-        if not mentions_focus(
-            question, query.language, quotes, self.lexical
-        ) and not self._corrects(query, chosen[0], quoter):
-            # "Quelles décisions…" answered by lines that never speak of a decision is a
-            # near miss: the passages are about the topic, not about what was asked. A
-            # false premise the passages correct is still worth answering.
-            return Draft(abstention(query), abstained=True)
         if _wants_condition(query) and not any(find_thresholds(quoter.plain(c)) for c in chosen):
             # An obligation question: bring in the best sentence that states who is concerned.
             extra = next(
                 (
                     c
                     for c in candidates[1:]
-                    if c.score >= 0.5 * best.score and find_thresholds(quoter.plain(c))
+                    if c.score >= self.ranker.threshold and find_thresholds(quoter.plain(c))
                 ),
                 None,
             )
             if extra is not None:
                 chosen.append(extra)
-        return self._compose(query, chosen, hits, quoter)
+        return dataclasses.replace(self._compose(query, chosen, hits, quoter), trace=trace)
 
-    @staticmethod
-    def _corrects(query: Query, best: _Candidate, quoter: _Quoter) -> bool:
-        """Whether the best sentence contradicts something the question asserts."""
-        text = clean_for_display(quoter.plain(best))
-        profile = profile_from(f"{query.question} {query.context}", query.profile)
-        return bool(
-            contradicted(query.question, text, profile)
-            or misattributed(query.question, text, quoter.passage(best))
-        )
+    def _trace(self, candidates: list[_Candidate], shown: int = 5) -> dict:
+        """The decision behind an answer: the best sentences and what moved their scores."""
+        return {
+            "confidence": round(candidates[0].score, 4) if candidates else 0.0,
+            "threshold": self.ranker.threshold,
+            "candidates": [
+                {
+                    "passage": c.hit_index + 1,
+                    "text": c.text[:300],
+                    "probability": round(c.score, 4),
+                    "features": {k: round(v, 4) for k, v in c.features.items()},
+                    "contributions": self.ranker.explain(c.features),
+                }
+                for c in candidates[:shown]
+            ],
+        }
+
+    def _refusal(self, query: Query, hits: list[Hit]) -> Draft:
+        """No sentence is likely enough to answer: say so, and show the closest passages."""
+        closest = hits[:CLOSEST]
+        lines = [abstention(query)]
+        if closest:
+            lines.append(CLOSEST_LEAD[query.language])
+            lines += [f"- {_opening(h.chunk.text)} [{n}]" for n, h in enumerate(closest, start=1)]
+        citations = [Citation(n=n, **h.to_passage().model_dump()) for n, h in enumerate(closest, 1)]
+        return Draft("\n".join(lines), abstained=True, citations=citations)
 
     def _select(
         self, candidates: list[_Candidate], hits: list[Hit], broad: bool
@@ -338,11 +338,11 @@ class ExtractiveAnswerer:
             adds = candidate.terms - covered
             if broad:
                 # Breadth: another document's view counts even if it adds no new term.
-                if candidate.score < 0.45 * best.score or documents.get(document, 0) >= 2:
+                if candidate.score < self.ranker.threshold or documents.get(document, 0) >= 2:
                     continue
                 if not adds and document in documents:
                     continue
-            elif candidate.score < 0.6 * best.score or not adds:
+            elif candidate.score < self.ranker.threshold or not adds:
                 continue
             if any(candidate.text in c.text or c.text in candidate.text for c in chosen):
                 continue
@@ -521,6 +521,17 @@ _NEGATED = re.compile(r"\b(?:aucune?|pas\s+de|pas\s+d'|sans|no|without)\s*(\w+)"
 def _negated(text: str) -> set[str]:
     """Tokens of the words a sentence says there is none of ("aucune sanction")."""
     return set(tokenize(" ".join(_NEGATED.findall(text))))
+
+
+def _opening(text: str, limit: int = 160) -> str:
+    """The first words of a passage, cut at a word boundary; lines giving orders to an
+    assistant are left out, as they are never quoted."""
+    ordered = unquotable(text)
+    quotable = " ".join(u for u in sentence_units(text) if not ordered(u))
+    flat = " ".join(clean_for_display(quotable).split())
+    if len(flat) <= limit:
+        return flat
+    return flat[:limit].rsplit(" ", 1)[0] + " …"
 
 
 _EACH_FLOOR = 0.3  # share of the best score a named document's sentence needs to be quoted

@@ -251,7 +251,7 @@ def create_app(settings: Settings | None = None, *, with_ui: bool = True) -> Fas
     )
     def ask(request: Annotated[AskRequest, Body()]) -> AskResponse:
         """Répond à une question avec citations, ou indique que le corpus ne répond pas."""
-        return holder.get().ask(request.question, **_ask_kwargs(request))
+        return holder.get().ask(request.question, debug=request.debug, **_ask_kwargs(request))
 
     @app.post(
         "/api/ask/stream",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from assistant.answering.extractive import ExtractiveAnswerer
@@ -75,6 +77,12 @@ def test_an_injected_document_does_not_take_over_the_answer():
     question = "Quelles amendes risque une collectivité qui ne respecte pas le RGAA ?"
 
     draft = answerer.answer(build_query(question, []), hits)
+    # The same ranking without its refusal: what the answer quotes once it answers.
+    composer = ExtractiveAnswerer(
+        answerer.lexical, ranker=dataclasses.replace(answerer.ranker, threshold=0.0)
+    )
+    composed = composer.answer(build_query(question, []), hits)
 
-    assert "abrogé" not in draft.answer and "0 euro" not in draft.answer
-    assert "50 000" in draft.answer
+    for text in (draft.answer, composed.answer):  # a refusal's closest passages included
+        assert "abrogé" not in text and "0 euro" not in text
+    assert "50 000" in composed.answer

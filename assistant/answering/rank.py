@@ -1,0 +1,97 @@
+"""A learned ranker of candidate sentences, and the one calibrated refusal it decides.
+
+Each sentence of the retrieved passages is described by general features (how much of the
+question it covers, its passage's rank and similarity, whether it holds the kind of answer
+the question wants…). A logistic regression, trained on the gold set's evidence labels by
+`make train` (`evals/train.py`), turns them into the probability that the sentence holds
+the answer. The best sentence's probability is the answer's confidence: below one
+threshold, chosen by cross-validation, the assistant refuses and shows the closest passages.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+MODEL_PATH = Path(__file__).with_name("ranker.json")
+
+# The features, in the model's order. Each is general: nothing names a document or a topic.
+FEATURES: tuple[str, ...] = (
+    "own",  # IDF-weighted share of the question's concepts in the sentence
+    "context",  # share found only in the line before or the section heading
+    "passage",  # share found anywhere in the passage, its heading or its document's title
+    "title",  # share found in the document's title or publisher
+    "fused",  # the passage's fusion score relative to the best passage's
+    "dense",  # the passage's dense similarity to the question
+    "dense_gap",  # how far below the best passage's dense similarity
+    "hit_rank",  # log(1 + rank of the passage)
+    "position",  # log(1 + rank of the sentence in its passage)
+    "length",  # log of the sentence's length in characters
+    "label",  # a short line without a figure: a heading or a label
+    "figure",  # the question wants a figure and the sentence holds one it does not give
+    "no_figure",  # the question wants a figure and the sentence holds none
+    "date",  # the question asks when and the sentence holds a date or a delay
+    "threshold",  # the question is about who is concerned and the sentence states a threshold
+    "role",  # the question asks for someone's role and the sentence names one
+    "list_lead",  # the question asks for a list and the sentence announces one
+    "claimed",  # the sentence counts what the question claims a figure of
+    "negates",  # the sentence says there is none of what the question asks about
+    "focus",  # the sentence (or its headings) names the noun the question asks about
+    "follow_up",  # the question leans on the conversation before it
+    "english",  # the question is in English (the corpus is French)
+)
+
+
+@dataclass
+class SentenceRanker:
+    """Logistic regression over standardised features, with its refusal threshold."""
+
+    features: list[str]
+    mean: list[float]
+    scale: list[float]
+    coef: list[float]
+    intercept: float
+    threshold: float
+    report: dict = field(default_factory=dict)
+
+    def probability(self, values: dict[str, float]) -> float:
+        """The probability that a sentence with these feature values holds the answer."""
+        z = self.intercept
+        for name, mean, scale, coef in zip(
+            self.features, self.mean, self.scale, self.coef, strict=True
+        ):
+            z += coef * (values.get(name, 0.0) - mean) / scale
+        return 1.0 / (1.0 + math.exp(-z))
+
+    def explain(self, values: dict[str, float]) -> dict[str, float]:
+        """Each feature's contribution to the log-odds, for the debug trace."""
+        return {
+            name: round(coef * (values.get(name, 0.0) - mean) / scale, 3)
+            for name, mean, scale, coef in zip(
+                self.features, self.mean, self.scale, self.coef, strict=True
+            )
+        }
+
+    @classmethod
+    def neutral(cls) -> SentenceRanker:
+        """A ranker with no opinion (every probability 0.5), to describe candidates."""
+        count = len(FEATURES)
+        return cls(list(FEATURES), [0.0] * count, [1.0] * count, [0.0] * count, 0.0, 0.0)
+
+    @classmethod
+    def load(cls, path: Path = MODEL_PATH) -> SentenceRanker:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        ranker = cls(**data)
+        missing = set(FEATURES) - set(ranker.features)
+        if missing:
+            raise ValueError(
+                f"{path} was trained without the features {sorted(missing)}: run `make train`."
+            )
+        return ranker
+
+    def save(self, path: Path = MODEL_PATH) -> None:
+        path.write_text(
+            json.dumps(asdict(self), indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+        )

@@ -1,0 +1,233 @@
+"""Train the sentence ranker and choose the refusal threshold (`make train`).
+
+For every gold question the assistant retrieves its passages as it would to answer; every
+candidate sentence is labelled positive when it holds one of the case's evidence quotes.
+A logistic regression is fitted on the candidates' features; its strength is chosen by
+k-fold cross-validation grouped by question (no question is ever scored by a model that
+saw it). On the out-of-fold probabilities, the refusal threshold is the lowest one whose
+answered questions are wrong (top sentence without evidence, or an unanswerable question
+answered) at most `MAX_WRONG` of the time. Deterministic: the same index gives the same
+model, which is committed as `assistant/answering/ranker.json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold
+from sklearn.preprocessing import StandardScaler
+
+from assistant.answering.extractive import ExtractiveAnswerer
+from assistant.answering.rank import FEATURES, MODEL_PATH, SentenceRanker
+from assistant.core import Assistant, build_assistant
+from assistant.settings import Settings
+from evals.gold import DEFAULT_GOLD, GoldCase, load_gold
+from evals.matching import contains, normalize
+from evals.metrics import classify_outcome, facts_correct, passage_holds
+
+FOLDS = 5
+STRENGTHS = (0.03, 0.1, 0.3, 1.0, 3.0)  # inverse regularisation C tried by cross-validation
+MAX_WRONG = 0.05  # wrong answers among answered questions the threshold allows, out of fold
+MIN_RUN = 5  # words a sentence must share in a row with a quote to hold part of it
+
+
+@dataclass
+class Candidates:
+    """The candidate sentences of the gold questions, as a feature matrix with labels."""
+
+    features: np.ndarray  # one row per candidate, columns in FEATURES order
+    labels: np.ndarray  # 1 when the sentence holds evidence
+    groups: np.ndarray  # the question each candidate belongs to
+    in_evidence: np.ndarray  # 1 when the sentence's passage holds evidence
+    answerable: np.ndarray  # per question: whether it has evidence to find
+    prepared: list = field(default_factory=list)  # per question: (query, hits) as retrieved
+
+
+def sentence_holds(sentence: str, quote: str) -> bool:
+    """Whether a sentence holds a quote, or a part of it long enough to be its answer.
+
+    Quotes may span two sentences: a sentence that is mostly made of the quote's words,
+    in a row, holds part of the evidence.
+    """
+    if passage_holds(sentence, quote) or contains(quote, sentence):
+        return True
+    quote_words, words = normalize(quote).split(), normalize(sentence).split()
+    if not quote_words or not words:
+        return False
+    matcher = SequenceMatcher(None, words, quote_words, autojunk=False)
+    run = matcher.find_longest_match(0, len(words), 0, len(quote_words)).size
+    return run >= MIN_RUN and run >= 0.6 * min(len(words), len(quote_words))
+
+
+def collect(assistant: Assistant, cases: list[GoldCase]) -> Candidates:
+    """Retrieve each case's passages and describe its candidate sentences."""
+    answerer = assistant.answerer
+    if not isinstance(answerer, ExtractiveAnswerer):
+        answerer = getattr(answerer, "fallback", None)
+    assert isinstance(answerer, ExtractiveAnswerer), "training needs the extractive answerer"
+    answerer = ExtractiveAnswerer(answerer.lexical, ranker=SentenceRanker.neutral())
+    rows, labels, groups, answerable, in_evidence, prepared = [], [], [], [], [], []
+    for number, case in enumerate(cases):
+        query, hits = assistant._prepare(
+            case.question,
+            [m.model_dump() for m in case.history],
+            None,
+            case.profile.model_dump() if case.profile else None,
+            False,
+        )
+        prepared.append((query, hits))
+        evidence = [(e.doc, e.quote) for e in case.evidence]
+        answerable.append(bool(evidence) and case.expected != "abstain")
+        for candidate in answerer.candidates(query, hits):
+            document = hits[candidate.hit_index].chunk.metadata.get("doc_id")
+            holds = any(
+                doc == document and sentence_holds(candidate.text, quote) for doc, quote in evidence
+            )
+            passage = hits[candidate.hit_index].chunk.text
+            in_evidence.append(
+                int(
+                    case.expected != "abstain"
+                    and any(doc == document and passage_holds(passage, q) for doc, q in evidence)
+                )
+            )
+            rows.append([candidate.features[name] for name in FEATURES])
+            labels.append(int(holds and case.expected != "abstain"))
+            groups.append(number)
+    return Candidates(
+        np.array(rows, dtype=float),
+        np.array(labels),
+        np.array(groups),
+        np.array(in_evidence),
+        np.array(answerable),
+        prepared,
+    )
+
+
+def _fit(features: np.ndarray, labels: np.ndarray, strength: float):
+    scaler = StandardScaler().fit(features)
+    scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
+    model = LogisticRegression(C=strength, max_iter=2000)
+    model.fit((features - scaler.mean_) / scale, labels)
+    return scaler.mean_, scale, model
+
+
+def _out_of_fold(data: Candidates, strength: float) -> np.ndarray:
+    """Each candidate's probability from a model trained without its question."""
+    probabilities = np.zeros(len(data.labels))
+    for train, test in GroupKFold(n_splits=FOLDS).split(data.features, groups=data.groups):
+        mean, scale, model = _fit(data.features[train], data.labels[train], strength)
+        probabilities[test] = model.predict_proba((data.features[test] - mean) / scale)[:, 1]
+    return probabilities
+
+
+def _per_question(data: Candidates, probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each question's confidence (its best candidate's probability) and whether that best
+    candidate holds the evidence."""
+    count = len(data.answerable)
+    confidence, right = np.zeros(count), np.zeros(count, dtype=bool)
+    for question in range(count):
+        mine = np.flatnonzero(data.groups == question)
+        if len(mine) == 0:
+            continue
+        best = mine[np.argmax(probabilities[mine])]
+        confidence[question] = probabilities[best]
+        right[question] = bool(data.in_evidence[best]) and data.answerable[question]
+    return confidence, right
+
+
+def _ranker(mean, scale, model, threshold: float, report: dict | None = None) -> SentenceRanker:
+    return SentenceRanker(
+        features=list(FEATURES),
+        mean=[round(float(v), 6) for v in mean],
+        scale=[round(float(v), 6) for v in scale],
+        coef=[round(float(v), 6) for v in model.coef_[0]],
+        intercept=round(float(model.intercept_[0]), 6),
+        threshold=round(threshold, 4),
+        report=report or {},
+    )
+
+
+def answer_outcomes(
+    data: Candidates, cases: list[GoldCase], lexical, strength: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each question answered by a ranker trained without it (no refusal): the answer's
+    confidence and whether it is right, as the evaluation scores it (every key fact in the
+    answer; an unanswerable question answered is wrong)."""
+    confidence = np.zeros(len(cases))
+    right = np.zeros(len(cases), dtype=bool)
+    for train_rows, _ in GroupKFold(n_splits=FOLDS).split(data.features, groups=data.groups):
+        ranker = _ranker(*_fit(data.features[train_rows], data.labels[train_rows], strength), 0.0)
+        answerer = ExtractiveAnswerer(lexical, ranker=ranker)
+        for question in sorted(set(range(len(cases))) - set(data.groups[train_rows])):
+            query, hits = data.prepared[question]
+            candidates = answerer.candidates(query, hits)
+            if not candidates:
+                continue
+            draft = answerer.answer(query, hits)
+            case = cases[question]
+            ok = facts_correct(draft.answer, case.key_facts)
+            confidence[question] = candidates[0].score
+            right[question] = classify_outcome(case.expected, draft.abstained, ok) == "correct"
+    return confidence, right
+
+
+def choose_threshold(confidence: np.ndarray, right: np.ndarray, max_wrong: float) -> float:
+    """The lowest threshold at which wrong answers stay at most `max_wrong` of all questions
+    (answering more is better while it stays that safe)."""
+    for threshold in sorted(set(np.round(confidence, 4))):
+        answered = confidence >= threshold
+        if (answered & ~right).sum() <= max_wrong * len(confidence):
+            return float(threshold)
+    return 1.0
+
+
+def train(assistant: Assistant, cases: list[GoldCase], max_wrong: float = MAX_WRONG):
+    """The ranker fitted on all cases, with its cross-validated strength and threshold."""
+    data = collect(assistant, cases)
+    report: dict = {"questions": len(cases), "candidates": int(len(data.labels))}
+    report["positives"] = int(data.labels.sum())
+    best = None
+    for strength in STRENGTHS:
+        confidence, right = _per_question(data, _out_of_fold(data, strength))
+        top1 = float(right[data.answerable].mean())
+        report[f"top_passage_holds_evidence_C={strength}"] = round(top1, 4)
+        if best is None or top1 > best[1]:
+            best = (strength, top1)
+    strength = best[0]
+    lexical = assistant.answerer.lexical
+    confidence, right = answer_outcomes(data, cases, lexical, strength)
+    threshold = choose_threshold(confidence, right, max_wrong)
+    answered = confidence >= threshold
+    count = len(cases)
+    report.update(
+        strength=strength,
+        threshold=round(threshold, 4),
+        out_of_fold_without_refusal_correct=round(float(right.mean()), 4),
+        out_of_fold_answered=round(float(answered.mean()), 4),
+        out_of_fold_correct=round(float((answered & right).sum() / count), 4),
+        out_of_fold_wrong=round(float((answered & ~right).sum() / count), 4),
+    )
+    return _ranker(*_fit(data.features, data.labels, strength), threshold, report)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--gold", type=Path, default=DEFAULT_GOLD)
+    parser.add_argument("--out", type=Path, default=MODEL_PATH)
+    parser.add_argument("--max-wrong", type=float, default=MAX_WRONG)
+    args = parser.parse_args(argv)
+    assistant = build_assistant(Settings())
+    ranker = train(assistant, load_gold(args.gold), args.max_wrong)
+    ranker.save(args.out)
+    for key, value in ranker.report.items():
+        print(f"{key:40s} {value}")
+    print(f"written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
