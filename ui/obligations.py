@@ -46,6 +46,7 @@ STYLE = """
 #obligations-report caption { text-align: left; font-weight: 600; padding: 2px 0 6px; }
 #obligations-report th, #obligations-report td { border-bottom: 1px solid #d1d5db;
   padding: 6px 8px; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
+#obligations-report th { white-space: nowrap; overflow-wrap: normal; }
 #obligations-report .verdict { display: inline-block; font-weight: 700; border-radius: 6px;
   padding: 1px 8px; border: 1px solid currentColor; white-space: nowrap; }
 #obligations-report .verdict-applies { color: #14532d; background: #dcfce7; }
