@@ -85,6 +85,12 @@
       pending = false;
       for (const bot of bots()) wrapMarkers(bot);
       outlineCurrent();
+      // A toast's header is a button holding its close button (axe: nested-interactive);
+      // the close button is enough.
+      document.querySelectorAll('.toast-header[role="button"]').forEach((header) => {
+        header.removeAttribute('role');
+        header.removeAttribute('tabindex');
+      });
       for (const name of ['aria-label', 'title']) {
         document.querySelectorAll(`[${name}]`).forEach((e) => translate(e, name));
       }

@@ -227,7 +227,8 @@ def render_sources(
             f"<div class='source-head'><span class='source-n'>[{c.n}]</span> "
             f"<span class='source-title'>{html.escape(c.title)}</span></div>"
             f"<div class='source-meta'>{_meta_line(c)}</div>"
-            f"<div class='source-text'>{highlighted_html(passage, spans)}</div>"
+            # Focusable: a long passage scrolls, and the keyboard must scroll it too.
+            f"<div class='source-text' tabindex='0'>{highlighted_html(passage, spans)}</div>"
             f"<button type='button' class='open-context' data-chunk='{chunk}'>"
             f"{labels['open']}</button></div>"
         )
@@ -245,7 +246,7 @@ def render_context(context: PassageInContext, language: str = "fr") -> str:
         "<div class='context-view'>"
         f"<div class='context-head'><b>{html.escape(context.title)}</b></div>"
         f"<div class='source-meta'>{meta} — {where} ({labels[context.context]})</div>"
-        "<div class='context-text'>"
+        f"<div class='context-text' tabindex='0' role='region' aria-label='{where}'>"
         f"<span class='context-before'>{_escape(plain_text(context.before))}</span>"
         f"<mark class='context-passage'>{_escape(plain_text(context.passage))}</mark>"
         f"<span class='context-after'>{_escape(plain_text(context.after))}</span>"
