@@ -66,6 +66,7 @@ def test_the_chat_writes_its_exports_in_the_data_folder(page, admin_ui):
     page.locator("#question textarea").fill("Quand a lieu la deuxième réunion plénière ?")
     page.locator("#question textarea").press("Enter")
     page.locator("#sources [data-turn='0']").wait_for()
+    page.get_by_role("button", name="Filtres et options").click()  # where export lives
 
     with page.expect_download() as download:
         page.locator("#export").click()
