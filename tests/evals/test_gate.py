@@ -1,38 +1,42 @@
-"""CI gate: the assistant on the whole gold set must not fall below today's level.
+"""CI gate: the assistant on the blind set must not fall below today's level.
 
-Thresholds are what the system reached when they were set, minus a margin; raise them
-as the assistant improves (see README, "Évaluation"). The margin covers at least two cases
-of each population: two builds of the same index can give one or two questions a different
-passage (recall@5 82.4 % and 82.7 % for two builds measured on 2026-11-23; Chroma's search
-itself matched an exact search on the top 30 for 120 of the 121 questions, the last one a
-tie), and the unanswerable cases are only 14, so one case moves abstention accuracy by 7
-points.
+The blind set (`evals/blind.jsonl`) was written from the corpus by a helper who never saw
+the code, and only its aggregates are read: it is what answers on questions nobody tuned
+for look like. The gold set is training data (the ranker is fitted on it) and is reported,
+not gated. Floors and ceilings are what the system reached when they were set, with a
+margin of two cases: two builds of the same index can give a question another passage, and
+the unanswerable cases are only 13, so one case moves abstention accuracy by 8 points.
 """
+
+from pathlib import Path
 
 import pytest
 
 from assistant.core import build_assistant
-from evals.gold import DEFAULT_GOLD, load_gold
+from evals.gold import load_gold
 from evals.metrics import summarize
 from evals.run import inprocess_target, run_evaluation
 
 pytestmark = pytest.mark.integration
 
+BLIND = Path(__file__).parents[2] / "evals" / "blind.jsonl"
+
 FLOORS = {
-    "key_fact_accuracy": 0.75,
-    "recall@5": 0.80,
-    "mrr": 0.70,
-    "citation_precision": 0.56,
-    "abstention_accuracy": 0.78,
-    "crag": 0.56,
+    "key_fact_accuracy": 0.22,
+    "recall@5": 0.66,
+    "mrr": 0.59,
+    "citation_precision": 0.75,
+    "abstention_accuracy": 0.84,
+    "crag": 0.15,
 }
-CEILINGS = {"hallucination_rate": 0.25, "false_refusal_rate": 0.03}
+CEILINGS = {"hallucination_rate": 0.45, "false_refusal_rate": 0.63}
+WRONG_SHARE = 0.16  # wrong answers among all cases: what costs trust
 
 
 @pytest.fixture(scope="module")
-def gold_summary(corpus_index):
+def blind_summary(corpus_index):
     results = run_evaluation(
-        load_gold(DEFAULT_GOLD),
+        load_gold(BLIND),
         inprocess_target(build_assistant(corpus_index)),
         label="assistant",
         progress=False,
@@ -41,14 +45,19 @@ def gold_summary(corpus_index):
 
 
 @pytest.mark.parametrize("metric", sorted(FLOORS))
-def test_metric_stays_above_floor(gold_summary, metric):
-    assert gold_summary[metric] >= FLOORS[metric], f"{metric} = {gold_summary[metric]:.3f}"
+def test_metric_stays_above_floor(blind_summary, metric):
+    assert blind_summary[metric] >= FLOORS[metric], f"{metric} = {blind_summary[metric]:.3f}"
 
 
 @pytest.mark.parametrize("metric", sorted(CEILINGS))
-def test_metric_stays_below_ceiling(gold_summary, metric):
-    assert gold_summary[metric] <= CEILINGS[metric], f"{metric} = {gold_summary[metric]:.3f}"
+def test_metric_stays_below_ceiling(blind_summary, metric):
+    assert blind_summary[metric] <= CEILINGS[metric], f"{metric} = {blind_summary[metric]:.3f}"
 
 
-def test_no_case_errors(gold_summary):
-    assert gold_summary["errors"] == 0
+def test_no_case_errors(blind_summary):
+    assert blind_summary["errors"] == 0
+
+
+def test_wrong_answers_stay_rare(blind_summary):
+    share = blind_summary["wrong"] / blind_summary["n"]
+    assert share <= WRONG_SHARE, f"wrong answers: {share:.3f} of the cases"
