@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
 from assistant.answering.brief import asks_who_is, named_speakers
+from assistant.answering.definitions import definition_answer
 from assistant.answering.extractive import Answerer, Draft, ExtractiveAnswerer
 from assistant.answering.rules import RULES_FILE, Rulebook
 from assistant.errors import ConfigurationError, IndexMissingError, InvalidQuestionError
@@ -111,8 +112,13 @@ class Assistant:
         started = time.perf_counter()
         query, hits = self._prepare(question, history, filters, profile, brief)
         retrieved = time.perf_counter()
-        # « Qu'est-ce qui s'applique à nous ? » is answered from the rules, cited.
-        draft = obligations_answer(query, self.rulebook) or self.answerer.answer(query, hits)
+        # « Qu'est-ce qui s'applique à nous ? » is answered from the rules, cited;
+        # « C'est quoi X ? » from the corpus's definition of X.
+        draft = (
+            obligations_answer(query, self.rulebook)
+            or definition_answer(query, hits, self.retriever, filters)
+            or self.answerer.answer(query, hits)
+        )
         response = self._response(query, hits, draft, (started, retrieved), include_passages)
         if debug:
             response.trace = draft.trace
@@ -186,7 +192,9 @@ class Assistant:
         started = time.perf_counter()
         query, hits = self._prepare(question, history, filters, profile, brief)
         times = (started, time.perf_counter())
-        draft = obligations_answer(query, self.rulebook)
+        draft = obligations_answer(query, self.rulebook) or definition_answer(
+            query, hits, self.retriever, filters
+        )
         if draft is not None:
             return self._events(self._response(query, hits, draft, times, include_passages))
         if isinstance(self.answerer, StreamingAnswerer):
