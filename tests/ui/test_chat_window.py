@@ -190,6 +190,7 @@ def test_examples_are_whole_questions_that_ask(screen, chat_url):
     name, page = screen
     open_chat(page, chat_url)
     buttons = page.locator(".example-question")
+    buttons.last.wait_for()
 
     assert buttons.all_inner_texts() == EXAMPLES  # written in full, never cut with « … »
     for i in range(buttons.count()):
