@@ -338,7 +338,12 @@ def build_assistant(settings: Settings) -> Assistant:
         rrf_k=settings.rrf_k,
         reranker=_reranker(settings),
     )
-    extractive = ExtractiveAnswerer(lexical)
+    # Read from the published passages on first use, cached by content in rules.json.
+    rulebook = Rulebook(
+        lambda ids=frozenset(lexical.ids): [c for c in store.all() if c.id in ids],
+        cache=settings.index_dir / RULES_FILE,
+    )
+    extractive = ExtractiveAnswerer(lexical, rulebook=rulebook)
     answerer: Answerer = extractive
     if settings.answerer == "openai":
         from assistant.answering.generative import OpenAIAnswerer
@@ -350,9 +355,5 @@ def build_assistant(settings: Settings) -> Assistant:
         top_k=settings.top_k,
         max_question_chars=settings.max_question_chars,
         embedder=embedder_name(embeddings),
-        # Read from the published passages on first use, cached by content in rules.json.
-        rulebook=Rulebook(
-            lambda ids=frozenset(lexical.ids): [c for c in store.all() if c.id in ids],
-            cache=settings.index_dir / RULES_FILE,
-        ),
+        rulebook=rulebook,
     )

@@ -182,43 +182,6 @@ def applies_to_kind(threshold: Threshold, kind: str | None) -> bool | None:
     return threshold.who == kind
 
 
-# The question asking for the fact a threshold needs: (English?, a number of agents?).
-_MISSING_FACT = {
-    (False, False): "Combien d'habitants compte-t-elle ?",
-    (False, True): "Combien d'agents emploie-t-elle ?",
-    (True, False): "How many inhabitants does yours have?",
-    (True, True): "How many staff does it employ?",
-}
-
-
-def verdict(threshold: Threshold, profile: Profile, marker: str, language: str) -> str:
-    """The yes / no / it-depends line for a collectivity facing a threshold."""
-    condition = threshold.describe(language)
-    en = language == "en"
-    if applies_to_kind(threshold, profile.kind) is False:
-        kind = ENGLISH_KINDS.get(profile.kind, profile.kind) if en else profile.kind
-        if en:
-            return f"No, not as such: this concerns {condition} {marker}, and you are a {kind}."
-        return (
-            f"Non, pas en tant que telle : cela vise {condition} {marker}, et vous êtes une {kind}."
-        )
-    if profile.population is None or threshold.unit != "habitants":
-        ask = _MISSING_FACT[language == "en", threshold.unit == "agents"]
-        if en:
-            return f"It depends on your collectivity: this concerns {condition} {marker}. {ask}"
-        return f"Cela dépend de votre collectivité : cela vise {condition} {marker}. {ask}"
-    population = figure(profile.population, language)
-    if threshold.holds_for(profile.population):
-        if en:
-            return f"Yes: with {population} inhabitants, you fall within {condition} {marker}."
-        return (
-            f"Oui : avec {population} habitants, vous êtes dans le cas visé, {condition} {marker}."
-        )
-    if en:
-        return f"No: with {population} inhabitants, you are outside {condition} {marker}."
-    return f"Non : avec {population} habitants, vous n'êtes pas dans le cas, {condition} {marker}."
-
-
 _QUANTITY = re.compile(
     rf"(?P<n>{_NUMBER})\s*(?P<unit>%|€|euros?|habitants|inhabitants|ans?|years?|mois|months?|"
     r"agents)(?!\w)",

@@ -10,7 +10,6 @@ from typing import NamedTuple, Protocol
 
 from assistant.answering.brief import asks_for_brief, asks_who_is, group_by_speaker, named_speakers
 from assistant.answering.conditions import (
-    applies_to_kind,
     contradicted,
     find_thresholds,
     misattributed,
@@ -18,12 +17,13 @@ from assistant.answering.conditions import (
     premise_warning,
     profile_from,
     quantities,
-    verdict,
     without_population,
 )
 from assistant.answering.focus import mentions_focus, terms
 from assistant.answering.quoting import next_passage, quote_in_context
 from assistant.answering.rank import SentenceRanker
+from assistant.answering.rules import Rulebook
+from assistant.answering.verdict import Cited, verdict_line
 from assistant.glossary import query_concepts
 from assistant.injection import unquotable
 from assistant.query import Query, asks_across_documents
@@ -161,11 +161,18 @@ class ExtractiveAnswerer:
     name = "extractive"
 
     def __init__(
-        self, lexical: Bm25Index, *, ranker: SentenceRanker | None = None, max_sentences: int = 3
+        self,
+        lexical: Bm25Index,
+        *,
+        ranker: SentenceRanker | None = None,
+        max_sentences: int = 3,
+        rulebook: Rulebook | None = None,
     ):
         self.lexical = lexical
         self.ranker = ranker or SentenceRanker.load()
         self.max_sentences = max_sentences
+        # The rules verdicts come from; without one, those read in the cited passages.
+        self.rulebook = rulebook
 
     def _concepts(self, query: Query) -> list[tuple[frozenset[str], float]]:
         """The question's concepts with IDF weights; the conversation's count half."""
@@ -400,32 +407,18 @@ class ExtractiveAnswerer:
             if misread:
                 preamble.append(misattribution_warning(misread, marker(candidate), language))
                 break
-        if _wants_condition(query):
-            # The most relevant sentence stating a threshold; its passage may list one per
-            # kind of collectivity ("communes de moins de 3 500 habitants ; intercommunalités
-            # de moins de 15 000"): the ones that fit the asker come first.
-            for candidate in chosen:
-                if find_thresholds(texts[id(candidate)]):
-                    passage = hits[candidate.hit_index].chunk.text
-                    # Rules for the asker's kind first; among them, the one their population
-                    # settles before one that needs another fact (a number of agents).
-                    thresholds = sorted(
-                        find_thresholds(" ".join(passage.split())),
-                        key=lambda t: (
-                            {True: 0, None: 1, False: 2}[applies_to_kind(t, profile.kind)],
-                            not (profile.population and t.unit == "habitants"),
-                        ),
-                    )
-                    if applies_to_kind(thresholds[0], profile.kind):
-                        # The rule for the asker's kind answers; the others' would read
-                        # as a contradicting "no".
-                        thresholds = [
-                            t for t in thresholds if applies_to_kind(t, profile.kind) is not False
-                        ]
-                    preamble.extend(
-                        verdict(t, profile, marker(candidate), language) for t in thresholds[:2]
-                    )
-                    break
+        # Yes / no / it depends: only for an obligation question about the asker, from the
+        # one rule of the cited passages the question is about.
+        cited = [Cited(hits[c.hit_index].chunk.id, texts[id(c)], marker(c)) for c in chosen]
+        line = verdict_line(
+            query,
+            cited,
+            self.rulebook,
+            passages=[hits[i].chunk for i in numbers],
+            lexical=self.lexical,
+        )
+        if line:
+            preamble.append(line)
         lines = [*preamble, LEAD[language]]
         quoted: set[str] = set()
         for candidate in ordered:

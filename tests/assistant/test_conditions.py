@@ -12,7 +12,6 @@ from assistant.answering.conditions import (
     find_thresholds,
     profile_from,
     quantities,
-    verdict,
 )
 from assistant.core import build_assistant
 from assistant.schemas import Profile
@@ -96,25 +95,6 @@ def test_the_conversation_profile_wins_over_the_question():
 )
 def test_intercommunal_thresholds_cover_cc_and_ca_only(kind, expected):
     assert applies_to_kind(REEN, kind) is expected
-
-
-def test_verdicts_say_yes_no_or_ask():
-    below = verdict(REEN, Profile(kind="communauté de communes", population=32_000), "[1]", "fr")
-    above = verdict(REEN, Profile(population=60_000), "[2]", "en")
-    unknown = verdict(REEN, Profile(), "[1]", "fr")
-    wrong_kind = verdict(REEN, Profile(kind="commune", population=80_000), "[1]", "fr")
-
-    assert below.startswith("Non") and "50\u202f000 habitants [1]" in below
-    assert above.startswith("Yes") and "50,000 inhabitants [2]" in above
-    assert unknown.startswith("Cela dépend") and "Combien d'habitants" in unknown
-    assert wrong_kind.startswith("Non, pas en tant que telle") and "commune" in wrong_kind
-
-
-def test_a_staff_threshold_asks_for_the_number_of_agents():
-    staff = Threshold("commune", True, 50, "agents")
-
-    assert "Combien d'agents" in verdict(staff, Profile(population=2_000), "[1]", "fr")
-    assert "How many staff" in verdict(staff, Profile(), "[1]", "en")
 
 
 def test_a_figure_the_evidence_contradicts_is_reported_but_not_the_askers_population():

@@ -1,0 +1,392 @@
+"""Verdicts only where they belong: one yes / no / it-depends line, from one cited rule.
+
+A verdict answers a yes-or-no question on an obligation or an eligibility of the asker's
+collectivity (the profile, « notre commune », « a town of 2,000 inhabitants »). It is never
+given to a question asking for a figure, an amount, a sanction, a date or a definition, nor
+to a question about collectivities in general (« quelles communes doivent… ? »): their
+answer quotes who is concerned. The verdict comes from the rules read in the passages the
+answer cites (`assistant.answering.rules`), the one whose subject covers what the question
+asks about; it is worked out by `assistant.obligations.assess`, the same verdict as the
+"Mes obligations" page. One rule decides, so an answer never holds two verdicts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import NamedTuple
+
+import simplemma
+
+from assistant.answering.conditions import (
+    ENGLISH_KINDS,
+    PLURALS,
+    Threshold,
+    applies_to_kind,
+    figure,
+    find_thresholds,
+    kind_of,
+)
+from assistant.answering.rules import Rule, Rulebook, kinds_in
+from assistant.glossary import query_concepts
+from assistant.query import Query
+from assistant.retrieval.lexical import STOPWORDS, Bm25Index, tokenize
+from assistant.retrieval.store import StoredChunk
+from assistant.retrieval.units import clean_for_display, sentence_units
+from assistant.schemas import Profile
+
+
+class Cited(NamedTuple):
+    """A sentence the answer quotes, the passage it comes from and that passage's marker."""
+
+    chunk_id: str
+    text: str
+    marker: str  # "[2]"
+
+
+# Wording that asks whether someone is bound by, or entitled to, something.
+_BINDING = re.compile(
+    r"\b(?:doi[st]|doivent|devons|devez|devr\w+|oblig\w*|tenu\w*|soumis\w*|concern\w*|"
+    r"s['’]appliqu\w*|appliqu\w*|applicable\w*|s['’]impos\w*|faut[- ]il|éligible\w*|"
+    r"prétendre|bénéficier|droit\s+à|must|ha(?:ve|s)\s+to|need\s+to|required|obliged|"
+    r"mandatory|compulsory|appl(?:y|ies)|eligible|entitled|subject\s+to)\b",
+    re.IGNORECASE,
+)
+# What else a question can ask for: a figure, an amount, a sanction, a date, a definition.
+_OTHER_ANSWER = re.compile(
+    r"\b(?:combien|montants?|amendes?|sanction\w*|pénalit\w*|risqu\w*|quand|dates?|délais?|"
+    r"échéances?|seuils?|définition|signifie|how\s+(?:much|many)|when|fines?|penalt\w+|"
+    r"risks?|amounts?|deadlines?|thresholds?|define|definition|mean)\b",
+    re.IGNORECASE,
+)
+# A question opening a clause with an interrogative word asks for something else than
+# yes or no: « quelles communes doivent… », « que devons-nous… », "which towns must…".
+_OPEN_QUESTION = re.compile(
+    r"(?:^|[.:;!?]\s*)(?:et\s+|and\s+|alors\s+)?(?:quel\w*|lesquel\w*|qui\b|que\b|qu['’]|"
+    r"quoi|comment|pourquoi|où|combien|quand|à\s+(?:qui|quoi|quel\w*)|"
+    r"what|which|who|whom|how|why|where|when)",
+    re.IGNORECASE,
+)
+# Words by which the asker speaks of their own collectivity.
+_ASKER = re.compile(
+    r"\b(?:nous|notre|nos|nôtre|ma|mon|mes|je|j['’]|moi|we|us|our|ours|my)\b|-on\b|"
+    r"\bon\s+(?:doit|peut|est|a|devra)\b",
+    re.IGNORECASE,
+)
+_KIND_WORDS = (
+    r"(?:commune|ville|mairie|communauté|intercommunalité|interco|epci|cc|ca|agglo\w*|"
+    r"département|région|collectivité|town|city|municipality|community|intercommunality|"
+    r"department|region|council|local\s+authority)"
+)
+# One collectivity the question describes: « une commune de 2 000 habitants », "a town".
+_ONE_COLLECTIVITY = re.compile(rf"\b(?:une?|a|an)\s+{_KIND_WORDS}\b", re.IGNORECASE)
+# A figure of inhabitants or agents, and what comes right before it.
+_HEADCOUNT = re.compile(
+    r"(?<![\d.,])(?P<n>\d{1,3}(?:[\s\u00a0\u202f.,]\d{3})+|\d+)\s*(?:k\s+)?"
+    r"(?P<unit>habitants|hab\.|inhabitants|residents|people|agents|staff|employees)\b",
+    re.IGNORECASE,
+)
+# Words making a figure a condition (« de plus de 3 500 habitants »), not someone's size.
+_COMPARATOR = re.compile(
+    r"\b(?:plus|moins|au[- ]delà|au[- ]dessus|au[- ]dessous|en[- ]dessous|partir|"
+    r"more|fewer|less|over|under|above|below|least|most|exceeding)\s*(?:de|d['’]|than|of)?\s*$",
+    re.IGNORECASE,
+)
+# A figure given to a class of collectivities (« les communes de 10 000 habitants »).
+_CLASS = re.compile(
+    r"\b(?:les|des|ces|aux|toutes|all|those|every|towns|cities|municipalities)\s+"
+    r"(?:\w+\s+){0,3}?"
+    r"(?:de|d['’]|of|with)\s*$",
+    re.IGNORECASE,
+)
+# Lemmas naming who is bound or how, not what: they say nothing of the rule's subject.
+_GENERIC = {
+    "devoir", "falloir", "obliger", "obligation", "obligatoire", "tenir", "tenu", "soumettre",
+    "concerner", "appliquer", "applicable", "imposer", "pouvoir", "bénéficier", "éligible",
+    "prétendre", "droit", "être", "avoir", "faire", "habitant", "agent", "commune", "ville",
+    "mairie", "communauté", "intercommunalité", "interco", "epci", "agglomération", "agglo",
+    "département", "région", "collectivité", "territorial", "local", "loi", "règle",
+    "must", "have", "need", "require", "required", "oblige", "mandatory", "compulsory",
+    "apply", "eligible", "entitle", "subject", "inhabitant", "staff", "employee", "town",
+    "city", "municipality", "community", "council", "authority", "department", "region",
+    "law", "rule", "do", "be", "can", "plus", "moins", "more", "than", "fewer", "less",
+    "over", "under",
+}  # fmt: skip
+_FOCUS_SHARE = 0.5  # share of the question's focus (IDF-weighted) a rule must cover
+
+_MISSING_QUESTION = {
+    "fr": {
+        "population": "Combien d'habitants compte-t-elle ?",
+        "agents": "Combien d'agents emploie-t-elle ?",
+        "kind": "De quel type de collectivité s'agit-il ?",
+    },
+    "en": {
+        "population": "How many inhabitants does it have?",
+        "agents": "How many staff does it employ?",
+        "kind": "What kind of collectivity is it?",
+    },
+}
+
+
+def asks_for_verdict(query: Query) -> bool:
+    """Whether the question asks yes or no about an obligation or eligibility of the asker.
+
+    A follow-up without binding words of its own (« Et pour une commune de 12 000
+    habitants ? ») carries on the obligation question it follows.
+    """
+    question = query.question
+    if _OTHER_ANSWER.search(question) or _OPEN_QUESTION.search(question):
+        return False
+    binding = _BINDING.search(question) or (
+        query.context and _BINDING.search(query.context) and _describes_asker(question)
+    )
+    return bool(binding) and (_describes_asker(question) or _has_profile(query.profile))
+
+
+def _describes_asker(question: str) -> bool:
+    return bool(_ASKER.search(question) or _ONE_COLLECTIVITY.search(question))
+
+
+def _has_profile(profile: Profile | None) -> bool:
+    return profile is not None and any(
+        value is not None for value in (profile.kind, profile.population, profile.agents)
+    )
+
+
+def _number(text: str) -> int:
+    return int(re.sub(r"\D", "", text))
+
+
+def asker_figures(question: str) -> dict[str, int]:
+    """The asker's population and staff as the question gives them ("we have 12,000
+    inhabitants", « une commune de 4 200 habitants »); a figure that states a condition
+    (« de plus de 3 500 habitants », "over 3,500") or sizes a class of collectivities
+    (« les communes de 10 000 habitants ») is not the asker's."""
+    found: dict[str, int] = {}
+    for match in _HEADCOUNT.finditer(question):
+        before = question[: match.start()]
+        if _COMPARATOR.search(before) or _CLASS.search(before[-60:]):
+            continue
+        unit = match.group("unit").lower()
+        fact = "agents" if unit in ("agents", "staff", "employees") else "population"
+        found.setdefault(fact, _number(match.group("n")))
+    return found
+
+
+def asker_profile(query: Query) -> Profile:
+    """The asking collectivity: the conversation's profile, completed from the question."""
+    profile = query.profile or Profile()
+    figures = asker_figures(query.question)
+    kind = profile.kind
+    if kind is None:
+        named = _ASKER_KIND.search(query.question)
+        kind = kind_of(named.group(0)) if named else None
+        kind = None if kind == "collectivité" else kind
+    return Profile(
+        kind=kind,
+        population=profile.population
+        if profile.population is not None
+        else figures.get("population"),
+        agents=profile.agents if profile.agents is not None else figures.get("agents"),
+    )
+
+
+# The kind of the asker's collectivity: the one named after « notre », « une », "our", "a".
+_ASKER_KIND = re.compile(
+    rf"\b(?:notre|ma|mon|une?|a|an|our|my)\s+(?:\w+\s+)?(?:{_KIND_WORDS}(?:\s+d\S+\s+\w+)?)",
+    re.IGNORECASE,
+)
+
+
+def _focus(query: Query) -> list[str]:
+    """The words of what is asked about: the question's content words whose lemma does not
+    only say who is bound or how; the conversation's when the question has none."""
+    for text in (query.question, query.context):
+        language = ("en", "fr") if query.language == "en" else ("fr",)
+        words = [
+            w
+            for w in re.findall(r"[^\W\d_]+", _HEADCOUNT.sub(" ", text))
+            if len(w) > 2
+            and w.lower() not in STOPWORDS
+            and simplemma.lemmatize(w.lower(), lang=language) not in _GENERIC
+            and kind_of(w) is None
+        ]
+        if words:
+            return words
+    return []
+
+
+def covers_focus(rule: Rule, focus: list[str], language: str, lexical: Bm25Index | None) -> float:
+    """The IDF-weighted share of the question's focus the rule's sentence names; English
+    words the corpus never uses say nothing either way."""
+    concepts = query_concepts(" ".join(focus), language)
+    said = set(tokenize(f"{rule.sentence} {rule.asks}"))
+    covered = total = 0.0
+    for concept in concepts:
+        if lexical is None:
+            weight = 1.0
+        else:
+            seen = [t for t in concept if lexical.doc_freq.get(t)]
+            if language == "en" and not seen:
+                continue
+            weight = max(lexical.idf(t) for t in (seen or concept))
+        total += weight
+        covered += weight if concept & said else 0.0
+    return covered / total if total else 0.0
+
+
+def rules_in(passages: Iterable[StoredChunk]) -> list[Rule]:
+    """The rules read in these passages (no rulebook: an answerer used on its own)."""
+    chunks = list(passages)
+    return Rulebook(lambda: chunks).rules
+
+
+# Whom something is open to: « s'adresse aux », « réservé aux », « éligibles », "open to".
+_ELIGIBLE = re.compile(
+    r"\b(?:s['’]adress\w*\s+(?:à|a|aux)|réservée?s?\s+(?:à|a|aux)|destinée?s?\s+(?:à|a|aux)|"
+    r"ouverte?s?\s+(?:à|a|aux)|éligibles?|peu(?:t|vent)\s+(?:en\s+)?bénéficier|"
+    r"(?:is|are)\s+(?:open|reserved|available)\s+to|eligible)\b",
+    re.IGNORECASE,
+)
+
+
+def eligibility_rules(passage: StoredChunk) -> list[Rule]:
+    """Whom a scheme is open to, as rules: one per threshold, since « aux communes de moins
+    de 3 500 habitants et aux intercommunalités de moins de 15 000 » opens it to either."""
+    rules = []
+    for sentence in sentence_units(passage.text):
+        if not _ELIGIBLE.search(sentence) or sentence.rstrip().endswith("?"):
+            continue
+        shown = clean_for_display(sentence)
+        thresholds = find_thresholds(" ".join(sentence.split()))
+        conditions = [([t.who], [t]) for t in thresholds] or [(kinds_in(sentence), [])]
+        for kinds, only in conditions:
+            kinds = [k for k in kinds if k != "collectivité"]
+            rules.append(
+                Rule(kinds, only, asks=shown, sentence=shown, start=0, end=0, chunk_id=passage.id)
+            )
+    return rules
+
+
+def _choose(
+    rules: list[Rule], query: Query, profile: Profile, cited: list[Cited], lexical: Bm25Index | None
+) -> Rule | None:
+    """The rule the question is about: the best cover of its focus; among equals, one
+    for the asker's kind, one the known facts settle, one whose sentence is quoted."""
+    focus = _focus(query)
+    quoted = " ".join(" ".join(c.text.split()) for c in cited)
+    best, best_key = None, None
+    for rule in rules:
+        share = covers_focus(rule, focus, query.language, lexical)
+        if share < _FOCUS_SHARE:
+            continue
+        kinds = [applies_to_kind(t, profile.kind) for t in rule.thresholds] or [
+            applies_to_kind(Threshold(k, True, 0, "habitants"), profile.kind) for k in rule.kinds
+        ]
+        settled = all(
+            (profile.population if t.unit == "habitants" else profile.agents) is not None
+            for t in rule.thresholds
+        )
+        key = (
+            round(share, 3),
+            True in kinds,
+            False not in kinds,
+            settled,
+            " ".join(rule.sentence.split()) in quoted,
+        )
+        if best_key is None or key > best_key:
+            best, best_key = rule, key
+    return best
+
+
+def verdict_line(
+    query: Query,
+    cited: list[Cited],
+    rulebook: Rulebook | None,
+    passages: Iterable[StoredChunk] = (),
+    lexical: Bm25Index | None = None,
+) -> str | None:
+    """The one verdict line an answer opens with, or None when no verdict belongs there.
+
+    `cited` are the quoted sentences; the rules come from `rulebook` (else are read in
+    `passages`, the cited ones), restricted to the cited passages, with whom the cited
+    passages open a scheme to (the rulebook holds obligations only); `lexical` gives the
+    words' IDF, so that a rare word of the question counts more than « publier ».
+    """
+    if not cited or not asks_for_verdict(query):
+        return None
+    markers = {c.chunk_id: c.marker for c in cited}
+    passages = [p for p in passages if p.id in markers]
+    pool = rulebook.rules if rulebook is not None else rules_in(passages)
+    rules = [r for r in pool if r.chunk_id in markers]
+    rules += [rule for passage in passages for rule in eligibility_rules(passage)]
+    profile = asker_profile(query)
+    rule = _choose(rules, query, profile, cited, lexical)
+    if rule is None:
+        return None
+    return _say(rule, profile, markers[rule.chunk_id], "en" if query.language == "en" else "fr")
+
+
+def _say(rule: Rule, profile: Profile, marker: str, language: str) -> str:
+    """The verdict in words: yes, no and why, or what to state to know."""
+    # obligations imports the answerer's Draft, which imports this module.
+    from assistant.obligations import assess
+
+    outcome = assess(rule, profile, language)
+    en = language == "en"
+    kinds = ENGLISH_KINDS if en else PLURALS
+    if outcome.verdict == "does_not_apply":
+        failing = [
+            t
+            for t in rule.thresholds
+            if (value := profile.population if t.unit == "habitants" else profile.agents)
+            is not None
+            and not t.holds_for(value)
+        ]
+        if failing:
+            t = failing[0]
+            value = profile.population if t.unit == "habitants" else profile.agents
+            size = f"{figure(value, language)} {_unit(t.unit, language)}"
+            condition = t.describe(language)
+            if en:
+                return f"No: with {size}, you are outside {condition} {marker}."
+            return f"Non : avec {size}, vous n'êtes pas dans le cas visé, {condition} {marker}."
+        whom = ", ".join(kinds.get(k, k) for k in rule.kinds)
+        mine = ENGLISH_KINDS.get(profile.kind, profile.kind) if en else profile.kind
+        if en:
+            return f"No, not as such: this concerns {whom} {marker}, and you are a {mine}."
+        mine = f"un {mine}" if mine == "département" else f"une {mine}"
+        return f"Non, pas en tant que telle : cela vise {whom} {marker}, et vous êtes {mine}."
+    whom = _whom(rule, language)
+    if outcome.verdict == "depends":
+        ask = " ".join(_MISSING_QUESTION[language][m] for m in outcome.missing)
+        if en:
+            return f"It depends on your collectivity: this concerns {whom} {marker}. {ask}"
+        return f"Cela dépend de votre collectivité : cela vise {whom} {marker}. {ask}"
+    facts = [
+        f"{figure(value, language)} {_unit(unit, language)}"
+        for unit, value in (("habitants", profile.population), ("agents", profile.agents))
+        if value is not None and any(t.unit == unit for t in rule.thresholds)
+    ]
+    if en:
+        with_facts = f"with {' and '.join(facts)}, " if facts else ""
+        return f"Yes: {with_facts}you fall within {whom} {marker}."
+    with_facts = f"avec {' et '.join(facts)}, " if facts else ""
+    return f"Oui : {with_facts}vous êtes dans le cas visé, {whom} {marker}."
+
+
+def _unit(unit: str, language: str) -> str:
+    if language == "en":
+        return "inhabitants" if unit == "habitants" else "staff"
+    return unit
+
+
+def _whom(rule: Rule, language: str) -> str:
+    """Whom the rule binds: its thresholds, else its kinds, else every collectivity."""
+    if rule.thresholds:
+        joiner = " and " if language == "en" else " et "
+        return joiner.join(t.describe(language) for t in rule.thresholds)
+    names = ENGLISH_KINDS if language == "en" else PLURALS
+    if rule.kinds:
+        return ", ".join(names.get(k, k) for k in rule.kinds)
+    return "all local authorities" if language == "en" else "toutes les collectivités"

