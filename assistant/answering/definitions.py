@@ -90,6 +90,11 @@ _PRONOUN = re.compile(
     r"i|we|you|they|it|this|that|these|those|there|which|who|how|why|when|where)\b",
     re.IGNORECASE,
 )
+# A subject pronoun anywhere makes it a clause too: "what are the issues it highlights".
+_SUBJECT = re.compile(
+    rf"(?:^|\s)(?:j{_A}|(?:je|tu|il|elle|nous|vous|ils|elles|we|you|he|she|it|they)\b)",
+    re.IGNORECASE,
+)
 _QUOTES = str.maketrans("", "", '«»“”"')
 MAX_TERM_WORDS = 8
 _ACRONYM = re.compile(r"^[^\W\d_][\w&.-]{1,9}$")
@@ -153,7 +158,7 @@ def definition_term(question: str) -> str | None:
         return None
     term = _DETERMINER.sub("", match.group("term").strip(" ,;:")).strip()
     words = term.split()
-    if not words or len(words) > MAX_TERM_WORDS or _PRONOUN.match(term):
+    if not words or len(words) > MAX_TERM_WORDS or _PRONOUN.match(term) or _SUBJECT.search(term):
         return None
     several = len(words) > 1 and not all(_is_acronym(w) for w in words)
     if several and form is _OPEN_FORM and _is_clause(question, *match.span("term")):

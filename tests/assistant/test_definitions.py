@@ -62,6 +62,7 @@ def test_definition_questions_are_recognised_and_their_term_extracted(question, 
         "Quelles communes doivent ouvrir leurs données ?",
         "Quand le RGAA est-il entré en vigueur ?",
         "How many municipalities answered the survey?",
+        "What are the two main issues it highlights?",
     ],
 )
 def test_other_questions_are_not_definition_questions(question):
