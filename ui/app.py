@@ -22,7 +22,7 @@ from ui.errors import ui_error, user_message
 from ui.files import GRADIO_CACHE_KEEP_S, UploadGuard, write_export
 from ui.locale import FrenchPage
 from ui.obligations import build_obligations_tab
-from ui.profile import profile_controls, profile_of
+from ui.profile import profile_controls, profile_of, remember_profile
 from ui.render import (
     answer_markdown,
     as_text,
@@ -344,6 +344,7 @@ def build_ui(
             outputs=[chatbot, turns, ratings, sources, context, export, announcer],
         )
         blocks.load(refresh_corpus, outputs=corpus_outputs)
+        remember_profile(blocks, profile)
     return blocks
 
 

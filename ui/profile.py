@@ -17,10 +17,6 @@ PROFILE_KINDS = [ANY_KIND] + [kind for kind, _ in KINDS if kind != "collectivit�
 TAKES_AGENTS = "agents" in Profile.model_fields
 
 
-def _no_number() -> None:
-    return None  # a callable: Gradio shows None as "0" otherwise (#6728)
-
-
 @dataclass
 class ProfileControls:
     """The profile's components; `inputs` is what an event passes to `profile_of`."""
@@ -46,7 +42,7 @@ def profile_controls() -> ProfileControls:
             scale=2,
         )
         population = gr.Number(
-            _no_number,
+            None,
             label="Population (habitants)",
             placeholder="non renseignée",
             precision=0,
@@ -58,7 +54,7 @@ def profile_controls() -> ProfileControls:
         agents = None
         if TAKES_AGENTS:
             agents = gr.Number(
-                _no_number,
+                None,
                 label="Agents",
                 placeholder="non renseigné",
                 precision=0,
@@ -68,6 +64,23 @@ def profile_controls() -> ProfileControls:
                 scale=1,
             )
     return ProfileControls(kind, population, agents)
+
+
+def remember_profile(blocks: gr.Blocks, profile: ProfileControls) -> None:
+    """Keep the profile in the browser (localStorage) for the session: a reload or a new
+    tab of the page finds it set. The load event also writes an empty population as empty
+    (Gradio shows None as "0" otherwise, #6728)."""
+    stored = gr.BrowserState([ANY_KIND, None, None], storage_key="assistant-profile")
+    count = len(profile.inputs)
+
+    def restore(values):
+        values = list(values or []) + [None] * 3
+        kind = values[0] if values[0] in PROFILE_KINDS else ANY_KIND
+        return (kind, *values[1:count])
+
+    blocks.load(restore, [stored], profile.inputs)
+    for field in profile.inputs:
+        field.change(lambda *values: list(values), profile.inputs, stored, show_progress="hidden")
 
 
 def profile_of(

@@ -287,3 +287,25 @@ def test_an_empty_index_says_so_in_the_chat(browser, tmp_path):
         assert "quelques minutes" in notice.inner_text()
         assert in_viewport(notice)
     page.context.close()
+
+
+def test_the_profile_is_set_once_and_kept_for_the_session(browser, chat_url):
+    page = new_page(browser, "desktop")
+    open_chat(page, chat_url)
+    # Empty at first (not "0"), above the tabs: the same fields for every tab.
+    page.wait_for_function("() => document.querySelector('#population input').value === ''")
+    assert page.locator("[role='tabpanel'] #profile-kind").count() == 0
+    page.locator("#profile-kind input").click()
+    page.get_by_role("option", name="communauté d'agglomération", exact=True).click()
+    page.locator("#population input").fill("70000")
+    page.locator("#population input").press("Tab")
+    page.wait_for_function(
+        "() => Object.keys(localStorage).some(k => k.includes('assistant-profile'))"
+    )
+
+    page.reload()
+    open_chat(page, chat_url)
+
+    page.wait_for_function("() => document.querySelector('#population input').value === '70000'")
+    assert page.locator("#profile-kind input").input_value() == "communauté d'agglomération"
+    page.context.close()
