@@ -27,6 +27,7 @@ from ui.render import (
     answer_markdown,
     as_text,
     conversation_markdown,
+    plain_text,
     render_context,
     render_sources,
 )
@@ -113,7 +114,7 @@ def _announcement(response: AskResponse) -> str:
     """What the live region says once an answer is complete (read by screen readers)."""
     count = len(response.citations)
     sources = f" {count} source(s), à lire dans « Sources »." if count else ""
-    return f"<p>Réponse : {html.escape(response.answer)}{sources}</p>"
+    return f"<p>Réponse : {html.escape(plain_text(response.answer))}{sources}</p>"
 
 
 def build_ui(

@@ -12,7 +12,7 @@ from assistant.errors import AssistantError
 from assistant.serving.documents import DocumentInfo, DocumentLibrary
 from ui.errors import ui_error
 from ui.files import KEY_COOKIE_JS
-from ui.render import as_text, corpus_table
+from ui.render import alerts_text, as_text, corpus_table
 
 log = logging.getLogger(__name__)
 
@@ -21,11 +21,6 @@ NO_DOCUMENT = (
     "dossier `corpus/` (quelques minutes ; la progression s'affiche dans son terminal), puis "
     "rechargez cette page. Vous pouvez aussi ajouter un document dans l'onglet « Corpus »."
 )
-
-
-def _alerts(document: DocumentInfo) -> str:
-    count = len(document.flagged)
-    return f"{count} ligne(s) adressée(s) à un assistant, jamais citée(s)" if count else ""
 
 
 def index_notice(documents: list[DocumentInfo], problem: str | None) -> dict:
@@ -77,7 +72,7 @@ def build_corpus_tab(
         )
         if result.document.flagged:
             lines = "\n".join(f"- {as_text(line)}" for line in result.document.flagged)
-            status += f"\n\n**Attention :** {_alerts(result.document)} :\n{lines}"
+            status += f"\n\n**Attention :** {alerts_text(result.document.flagged)} :\n{lines}"
         return (status, None, *refresh())
 
     def delete(key, doc_id):

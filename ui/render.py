@@ -287,6 +287,13 @@ def _population(value) -> str:
     return f"{int(value):,} habitants".replace(",", "\u202f")
 
 
+def alerts_text(flagged: list[str]) -> str:
+    """What the corpus says of a document's lines addressed to an assistant."""
+    if not flagged:
+        return ""
+    return f"{len(flagged)} ligne(s) adressée(s) à un assistant, jamais citée(s)"
+
+
 def corpus_table(documents: list) -> str:
     """The indexed documents as an HTML table that fits its page: the title (its file
     under it), type, date, pages, passages and alerts; on a phone each row stacks."""
@@ -299,7 +306,6 @@ def corpus_table(documents: list) -> str:
     head = "".join(f"<th scope='col'>{name}</th>" for name in CORPUS_COLUMNS)
     rows = []
     for d in documents:
-        alerts = len(d.flagged)
         cells = [
             f"<span class='doc-title'>{html.escape(d.title)}</span>"
             f"<span class='doc-file'>{html.escape(d.file)}</span>",
@@ -307,7 +313,7 @@ def corpus_table(documents: list) -> str:
             html.escape(d.date or ""),
             str(d.pages or ""),
             str(d.chunks),
-            f"{alerts} ligne(s) adressée(s) à un assistant, jamais citée(s)" if alerts else "",
+            alerts_text(d.flagged),
         ]
         rows.append(
             "<tr>"
