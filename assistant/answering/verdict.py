@@ -250,22 +250,38 @@ _ELIGIBLE = re.compile(
 )
 
 
-def eligibility_rules(passage: StoredChunk) -> list[Rule]:
+def eligibility_rules(passage: StoredChunk, bare: bool = False) -> list[Rule]:
     """Whom a scheme is open to, as rules: one per threshold, since « aux communes de moins
-    de 3 500 habitants et aux intercommunalités de moins de 15 000 » opens it to either."""
+    de 3 500 habitants et aux intercommunalités de moins de 15 000 » opens it to either.
+
+    With `bare` (an eligibility question), a line that is a condition alone (a slide's
+    « • Communes de moins de 3 500 habitants ») counts too, about what the lines before it
+    name."""
     rules = []
-    for sentence in sentence_units(passage.text):
-        if not _ELIGIBLE.search(sentence) or sentence.rstrip().endswith("?"):
+    units = sentence_units(passage.text)
+    for index, sentence in enumerate(units):
+        thresholds = find_thresholds(" ".join(sentence.split()))
+        alone = bare and bool(thresholds) and len(_WORD.findall(sentence)) <= _BARE_WORDS
+        if sentence.rstrip().endswith("?") or not (_ELIGIBLE.search(sentence) or alone):
             continue
         shown = clean_for_display(sentence)
-        thresholds = find_thresholds(" ".join(sentence.split()))
+        about = clean_for_display(" ".join(units[max(0, index - _BARE_CONTEXT) : index + 1]))
         conditions = [([t.who], [t]) for t in thresholds] or [(kinds_in(sentence), [])]
         for kinds, only in conditions:
             kinds = [k for k in kinds if k != "collectivité"]
             rules.append(
-                Rule(kinds, only, asks=shown, sentence=shown, start=0, end=0, chunk_id=passage.id)
+                Rule(kinds, only, asks=about, sentence=shown, start=0, end=0, chunk_id=passage.id)
             )
     return rules
+
+
+_WORD = re.compile(r"[^\W\d_]{3,}")
+_BARE_WORDS = 4  # words of a line stating a condition and nothing else
+_BARE_CONTEXT = 4  # lines before a bare condition that say what it is a condition of
+# An eligibility question: « peut-elle bénéficier de… », « sommes-nous éligibles », "entitled".
+_ASKS_ELIGIBILITY = re.compile(
+    r"\b(?:bénéficier|éligible\w*|prétendre|droit\s+à|eligible|entitled|qualify)\b", re.I
+)
 
 
 def _choose(
@@ -319,7 +335,8 @@ def verdict_line(
     passages = [p for p in passages if p.id in markers]
     pool = rulebook.rules if rulebook is not None else rules_in(passages)
     rules = [r for r in pool if r.chunk_id in markers]
-    rules += [rule for passage in passages for rule in eligibility_rules(passage)]
+    bare = bool(_ASKS_ELIGIBILITY.search(query.question))
+    rules += [rule for passage in passages for rule in eligibility_rules(passage, bare)]
     profile = asker_profile(query)
     rule = _choose(rules, query, profile, cited, lexical)
     if rule is None:
@@ -334,29 +351,33 @@ def _say(rule: Rule, profile: Profile, marker: str, language: str) -> str:
 
     outcome = assess(rule, profile, language)
     en = language == "en"
-    kinds = ENGLISH_KINDS if en else PLURALS
     if outcome.verdict == "does_not_apply":
-        failing = [
+        # The kind first (as `assess` rules it out): « vous êtes une commune » settles it
+        # whatever the population; else a figure of the asker's is outside a threshold.
+        if (
+            profile.kind
+            and rule.kinds
+            and all(
+                applies_to_kind(Threshold(k, True, 0, "habitants"), profile.kind) is False
+                for k in rule.kinds
+            )
+        ):
+            whom = _whom(rule, language)
+            if en:
+                mine = ENGLISH_KINDS.get(profile.kind, profile.kind)
+                return f"No, not as such: this concerns {whom} {marker}, and you are a {mine}."
+            mine = f"un {profile.kind}" if profile.kind == "département" else f"une {profile.kind}"
+            return f"Non, pas en tant que telle : cela vise {whom} {marker}, et vous êtes {mine}."
+        t = next(
             t
             for t in rule.thresholds
-            if (value := profile.population if t.unit == "habitants" else profile.agents)
-            is not None
-            and not t.holds_for(value)
-        ]
-        if failing:
-            t = failing[0]
-            value = profile.population if t.unit == "habitants" else profile.agents
-            size = f"{figure(value, language)} {_unit(t.unit, language)}"
-            condition = t.describe(language)
-            if en:
-                return f"No: with {size}, you are outside {condition} {marker}."
-            return f"Non : avec {size}, vous n'êtes pas dans le cas visé, {condition} {marker}."
-        whom = ", ".join(kinds.get(k, k) for k in rule.kinds)
-        mine = ENGLISH_KINDS.get(profile.kind, profile.kind) if en else profile.kind
+            if (value := _size(t, profile)) is not None and not t.holds_for(value)
+        )
+        size = f"{figure(_size(t, profile), language)} {_unit(t.unit, language)}"
+        condition = t.describe(language)
         if en:
-            return f"No, not as such: this concerns {whom} {marker}, and you are a {mine}."
-        mine = f"un {mine}" if mine == "département" else f"une {mine}"
-        return f"Non, pas en tant que telle : cela vise {whom} {marker}, et vous êtes {mine}."
+            return f"No: with {size}, you are outside {condition} {marker}."
+        return f"Non : avec {size}, vous n'êtes pas dans le cas visé, {condition} {marker}."
     whom = _whom(rule, language)
     if outcome.verdict == "depends":
         ask = " ".join(_MISSING_QUESTION[language][m] for m in outcome.missing)
@@ -373,6 +394,11 @@ def _say(rule: Rule, profile: Profile, marker: str, language: str) -> str:
         return f"Yes: {with_facts}you fall within {whom} {marker}."
     with_facts = f"avec {' et '.join(facts)}, " if facts else ""
     return f"Oui : {with_facts}vous êtes dans le cas visé, {whom} {marker}."
+
+
+def _size(threshold: Threshold, profile: Profile) -> int | None:
+    """The asker's figure a threshold is about: population or staff."""
+    return profile.population if threshold.unit == "habitants" else profile.agents
 
 
 def _unit(unit: str, language: str) -> str:

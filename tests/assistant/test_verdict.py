@@ -10,9 +10,10 @@ import re
 import pytest
 from helpers import make_pdf, make_settings
 
-from assistant.answering.verdict import asker_figures, asks_for_verdict
+from assistant.answering.verdict import Cited, asker_figures, asks_for_verdict, verdict_line
 from assistant.core import build_assistant
 from assistant.query import build_query
+from assistant.retrieval.store import StoredChunk
 from assistant.schemas import Message, Profile
 from ingest.index import ingest
 
@@ -87,6 +88,61 @@ def test_a_follow_up_on_sanctions_gets_no_verdict_but_one_on_another_asker_does(
 )
 def test_only_figures_describing_the_asker_are_theirs(question, figures):
     assert asker_figures(question) == figures
+
+
+SLIDE = StoredChunk(
+    "slide",
+    "Accompagnement personnalisé des territoires (APT)\n\n"
+    "• Communes de moins de 3 500 habitants\n\n"
+    "• Intercommunalités de moins de 15000 habitants\n\n"
+    "La plateforme partagée\n\n• Outils communs",
+    {"doc_id": "slides", "ordinal": 0},
+)
+
+
+@pytest.mark.parametrize(
+    ("asker", "expected"),
+    [
+        ("Une commune de 1 200 habitants", "Oui : avec 1 200 habitants"),
+        ("Une communauté de communes de 9 000 habitants", "Oui : avec 9 000 habitants"),
+        ("Une commune de 4 000 habitants", "Non : avec 4 000 habitants"),
+    ],
+)
+def test_a_bare_condition_line_answers_an_eligibility_question_for_the_askers_kind(asker, expected):
+    query = build_query(f"{asker} peut-elle bénéficier de l'accompagnement personnalisé ?", [])
+    cited = [Cited("slide", "Communes de moins de 3 500 habitants", "[1]")]
+
+    line = verdict_line(query, cited, None, [SLIDE]).replace("\u202f", " ")
+
+    assert line.startswith(expected)
+    wanted = "moins de 15 000" if "communauté" in asker else "moins de 3 500"
+    assert wanted in line and len(VERDICT.findall(line)) == 1
+
+
+def test_a_bare_condition_line_is_no_obligation():
+    query = build_query("Une commune de 1 200 habitants doit-elle utiliser la plateforme ?", [])
+
+    assert verdict_line(query, [Cited("slide", "Outils communs", "[1]")], None, [SLIDE]) is None
+
+
+def test_a_collectivity_of_another_kind_is_told_so_before_its_population():
+    rule = StoredChunk(
+        "reen",
+        "A compter de 2025, les intercommunalités de plus de 50 000 habitants doivent élaborer "
+        "une stratégie numérique responsable.",
+        {"doc_id": "reen", "ordinal": 0},
+    )
+    query = build_query(
+        "Devons-nous élaborer une stratégie numérique responsable ?",
+        [],
+        Profile(kind="commune", population=8_000),
+    )
+    cited = [Cited("reen", rule.text, "[1]")]
+
+    line = verdict_line(query, cited, None, [rule])
+
+    assert line.startswith("Non, pas en tant que telle : cela vise les intercommunalités de plus")
+    assert line.endswith("et vous êtes une commune.")
 
 
 @pytest.fixture(scope="module")
