@@ -15,7 +15,7 @@ from assistant.answering.extractive import Answerer, Draft, ExtractiveAnswerer
 from assistant.answering.rules import RULES_FILE, Rulebook
 from assistant.errors import ConfigurationError, IndexMissingError, InvalidQuestionError
 from assistant.obligations import obligations_answer
-from assistant.query import Query, asks_to_compare, build_query
+from assistant.query import Query, asks_across_documents, asks_to_compare, build_query
 from assistant.retrieval.embeddings import build_embeddings, embedder_name
 from assistant.retrieval.fusion import (
     CrossEncoderReranker,
@@ -23,8 +23,10 @@ from assistant.retrieval.fusion import (
     HybridRetriever,
     NoopReranker,
     Reranker,
+    spread_over_documents,
 )
 from assistant.retrieval.lexical import Bm25Index
+from assistant.retrieval.sentence_index import SentenceIndex
 from assistant.schemas import AskResponse, Filters, Message, Profile
 from assistant.settings import Settings
 from assistant.sources import named_documents, without_names
@@ -253,6 +255,13 @@ class Assistant:
                 return [*hits, *(h for h in overall if h.chunk.id not in ids)][: self.top_k]
         if query.documents:
             return self._retrieve_each(query, filters)
+        if asks_across_documents(query.question) and not (filters and filters.document_id):
+            # "Que disent les documents sur…": the best passage of each document that has
+            # one among the candidates comes first, then the others in their order.
+            hits = self.retriever.retrieve(
+                query.text, 2 * self.top_k, filters, lexical_query=query.lexical
+            )
+            return spread_over_documents(hits, self.top_k)
         return self.retriever.retrieve(query.text, self.top_k, filters, lexical_query=query.lexical)
 
     def _retrieve_each(self, query: Query, filters: Filters | None) -> list[Hit]:
@@ -271,13 +280,14 @@ class Assistant:
         # Inside one document the words naming it tell nothing: look for the topic alone.
         named = {d: m for d, m in self.retriever.catalog().items() if d in documents}
         topic = Query(without_names(query.question, named), query.language, query.context)
-        topic_vector = self.retriever.store.embeddings.embed_query(topic.text)
         each = []
         for document in documents:
+            # The question's one vector serves inside each document too: filtered to one
+            # document, the names in it no longer pull towards another.
             only = (filters or Filters()).model_copy(update={"document_id": [document]})
             each.append(
                 self.retriever.retrieve(
-                    topic.text, PER_DOCUMENT, only, lexical_query=topic.lexical, vector=topic_vector
+                    topic.text, PER_DOCUMENT, only, lexical_query=topic.lexical, vector=vector
                 )
             )
         turns = [hits[i] for i in range(PER_DOCUMENT) for hits in each if i < len(hits)]
@@ -337,6 +347,7 @@ def build_assistant(settings: Settings) -> Assistant:
         candidates=settings.candidates,
         rrf_k=settings.rrf_k,
         reranker=_reranker(settings),
+        sentences=SentenceIndex.load(lexical_dir),
     )
     # Read from the published passages on first use, cached by content in rules.json.
     rulebook = Rulebook(

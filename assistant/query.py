@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from assistant.glossary import expand_query
 from assistant.language import detect_language
-from assistant.retrieval.lexical import ORDINALS
+from assistant.retrieval.lexical import ordinal_digits
 from assistant.schemas import Message, Profile
 
 # A question that leans on the conversation: short, or opening with a connective/pronoun.
@@ -106,33 +106,32 @@ def build_query(
 
 # "Et la suivante ?", "la prochaine", "the next one": the item after the one just discussed.
 _NEXT_ONE = re.compile(r"\b(?:suivante?s?|prochaine?s?|next|following)\b", re.IGNORECASE)
-_RANKS = {
-    **{w: n for words in ORDINALS.values() for n, w in enumerate(words, start=1)},
-    "première": 1,
-    "seconde": 2,
-}
 _ORDINAL = re.compile(
-    r"\b(?:(?P<word>" + "|".join(sorted(_RANKS, key=len, reverse=True)) + r")"
-    r"|(?P<digit>\d{1,2})(?:e|ème|er|re|nd|rd|th))\b",
-    re.IGNORECASE,
+    r"\b(?P<digit>\d{1,2})(?:e|ème|eme|er|re|ère|nd|nde|st|rd|th)\b", re.IGNORECASE
 )
+_WORD = re.compile(r"\b\w+\b")  # "deuxième" as well as "2e"
 
 
 def next_in_sequence(text: str, language: str = "fr") -> str:
-    """The text with its first ordinal moved one step on ("deuxième" → "troisième").
+    """The text with its first ordinal moved one step on ("deuxième" → "3e").
 
-    The text comes back unchanged when it holds no ordinal; the tokenizer reads "troisième"
-    as the documents' "3e" or "3°".
+    The text comes back unchanged when it holds no ordinal. Spelled ordinals are read by
+    text2num; the next one is written in digits ("3e", "3rd"), which the tokenizer reads
+    as the documents' "troisième", "3e" or "3°".
     """
-    match = _ORDINAL.search(text)
-    if match is None:
-        return text
-    digit = match.group("digit")
-    rank = int(digit) if digit else _RANKS[match.group("word").casefold()]
-    following = rank + 1
-    spelled = ORDINALS[language]
-    replacement = spelled[following - 1] if following <= len(spelled) else f"{following}e"
-    return f"{text[: match.start()]}{replacement}{text[match.end() :]}"
+    for word in _WORD.finditer(text):
+        match = _ORDINAL.fullmatch(ordinal_digits(word.group(0).lower()))
+        if match is not None:
+            following = _spelled(int(match.group("digit")) + 1, language)
+            return f"{text[: word.start()]}{following}{text[word.end() :]}"
+    return text
+
+
+def _spelled(rank: int, language: str) -> str:
+    if language != "en":
+        return f"{rank}e"
+    suffix = {1: "st", 2: "nd", 3: "rd"}.get(rank % 10 if rank % 100 not in (11, 12, 13) else 0)
+    return f"{rank}{suffix or 'th'}"
 
 
 _MARKER = re.compile(r"\[\d+\]")

@@ -39,7 +39,9 @@ from assistant.errors import AssistantError, DocumentError, IndexUnreadableError
 from assistant.injection import flagged_lines
 from assistant.retrieval.embeddings import build_embeddings, embedder_name
 from assistant.retrieval.lexical import Bm25Index
+from assistant.retrieval.sentence_index import SentenceIndex, sentence_backend_for
 from assistant.retrieval.store import COLLECTION, ChromaIndex, chroma_client
+from assistant.retrieval.units import passage_sentences
 from assistant.settings import Settings
 from ingest.chunk import CHUNKER_VERSION, Chunk, chunk_document, locator
 from ingest.load import (
@@ -101,6 +103,9 @@ class IngestReport:
     recovered: list[str] = field(default_factory=list)  # documents an interrupted run left
     orphans: int = 0  # stored chunks no document owned when the run started
     repairs: list[str] = field(default_factory=list)  # unreadable state set aside and rebuilt
+    sentences_embedded: int = 0  # sentence units whose vector was computed in this run
+    sentences_total: int = 0
+    sentences_seconds: float = 0.0  # building the sentence index (its vectors, its BM25)
 
     def summary(self) -> str:
         """One line a person can read."""
@@ -111,6 +116,11 @@ class IngestReport:
             f"{self.chunks_kept} réutilisé(s), {self.chunks_deleted} supprimé(s) ; "
             f"{self.chunks_total} passage(s) dans l'index ; {self.seconds:.1f} s"
         )
+        if self.sentences_total:
+            line += (
+                f" ; {self.sentences_total} phrase(s) indexée(s), dont "
+                f"{self.sentences_embedded} vectorisée(s)"
+            )
         if self.recovered or self.orphans:
             line += (
                 f" ; reprise d'une indexation interrompue : {len(self.recovered)} document(s) "
@@ -420,8 +430,9 @@ def _ingest_locked(
         or orphans
         or index_meta(index_dir).get("collection") != store.name
         or published_ids(index_dir) != _owned(state) & stored
+        or index_meta(index_dir).get("sentences") is None  # published before sentence units
     ):
-        report.chunks_deleted = _commit(store, index_dir, state)
+        report.chunks_deleted = _commit(store, index_dir, state, settings.embedder, report)
     report.chunks_total = store.count()
     return report
 
@@ -543,11 +554,20 @@ def _entry(document: SourceDocument, digest: str, chunk_ids: list[str]) -> dict:
     }
 
 
-def _commit(store: ChromaIndex, index_dir: Path, state: dict) -> int:
-    """Record the state, publish the lexical index, then delete unowned chunks.
+def _commit(
+    store: ChromaIndex,
+    index_dir: Path,
+    state: dict,
+    embedder: str,
+    report: IngestReport | None = None,
+) -> int:
+    """Record the state, publish the lexical and sentence indexes, then delete unowned
+    chunks.
 
     Returns how many chunks were deleted. A new collection (new embedder) is published
-    only once no document is left to redo: until then the previous index serves.
+    only once no document is left to redo: until then the previous index serves. Sentence
+    vectors of the published version are reused by content hash; only new sentences are
+    embedded (counted in `report`).
     """
     _save_state(index_dir, state)
     served = index_meta(index_dir).get("collection")
@@ -561,8 +581,26 @@ def _commit(store: ChromaIndex, index_dir: Path, state: dict) -> int:
         [c.id for c in keep],
         [f"{c.metadata.get('title', '')}\n{c.metadata.get('heading', '')}\n{c.text}" for c in keep],
     )
-    meta = {"collection": store.name, "signature": state.get("signature"), "chunks": len(keep)}
-    publish_lexical(index_dir, lexical, meta)
+    units = [
+        unit
+        for c in keep
+        for unit in passage_sentences(
+            c.id, c.text, str(c.metadata.get("title", "")), str(c.metadata.get("heading", ""))
+        )
+    ]
+    started = time.perf_counter()
+    previous = SentenceIndex.load(current_lexical_dir(index_dir), with_embedder=False)
+    sentences, embedded = SentenceIndex.build(units, sentence_backend_for(embedder), previous)
+    if report is not None:
+        report.sentences_embedded, report.sentences_total = embedded, len(units)
+        report.sentences_seconds = time.perf_counter() - started
+    meta = {
+        "collection": store.name,
+        "signature": state.get("signature"),
+        "chunks": len(keep),
+        "sentences": len(units),
+    }
+    publish_lexical(index_dir, lexical, meta, sentences)
     garbage = [c.id for c in chunks if c.id not in owned]
     store.delete(garbage)
     store.drop_collections(keep={store.name, served or store.name})
@@ -581,5 +619,5 @@ def remove_document(doc_id: str, settings: Settings, store: ChromaIndex | None =
         if entry is None:
             raise DocumentError(f"Document inconnu : {doc_id}. Voir la liste : GET /api/documents.")
         store.use_collection(state.get("collection", COLLECTION))
-        _commit(store, settings.index_dir, state)
+        _commit(store, settings.index_dir, state, settings.embedder)
     return len(entry["chunk_ids"])

@@ -1,7 +1,8 @@
 """Published versions of the index: what readers load, swapped atomically.
 
-`<index_dir>/bm25.<n>/` holds one version of the lexical index and `index.json` (its
-Chroma collection, generation, chunk count); `<index_dir>/bm25` is a symbolic link to the
+`<index_dir>/bm25.<n>/` holds one version of the lexical index, its sentence index
+(`sentences/`: BM25 and vectors of the sentence units) and `index.json` (its Chroma
+collection, generation, chunk count); `<index_dir>/bm25` is a symbolic link to the
 current version. A writer builds a new version in a hidden folder, renames it, then
 replaces the link (a rename, atomic on POSIX). A reader resolves the link once and loads
 that folder: it always sees one complete version, never a mix of two.
@@ -16,6 +17,7 @@ import time
 from pathlib import Path
 
 from assistant.retrieval.lexical import TOKENIZER_VERSION, Bm25Index
+from assistant.retrieval.sentence_index import SentenceIndex
 from assistant.retrieval.store import COLLECTION
 
 LEXICAL_DIR = "bm25"
@@ -89,7 +91,9 @@ def published_ids(index_dir: Path) -> set[str] | None:
     return set(meta["ids"]) if meta.get("tokenizer") == TOKENIZER_VERSION else None
 
 
-def publish_lexical(index_dir: Path, lexical: Bm25Index, meta: dict) -> Path:
+def publish_lexical(
+    index_dir: Path, lexical: Bm25Index, meta: dict, sentences: SentenceIndex | None = None
+) -> Path:
     """Write a new version folder, then point the `bm25` link at it (atomic rename).
 
     The previous version is kept for readers that resolved the link just before; older
@@ -105,8 +109,10 @@ def publish_lexical(index_dir: Path, lexical: Bm25Index, meta: dict) -> Path:
     tmp = index_dir / f".{final.name}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     lexical.save(tmp)
+    if sentences is not None:
+        sentences.save(tmp)
     (tmp / INDEX_META).write_text(json.dumps({**meta, "generation": generation}), "utf-8")
-    for file in tmp.iterdir():
+    for file in (p for p in tmp.rglob("*") if p.is_file()):
         with file.open("rb") as handle:
             os.fsync(handle.fileno())
     os.replace(tmp, final)

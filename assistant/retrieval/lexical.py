@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
 import re
@@ -16,6 +15,9 @@ import numpy as np
 import simplemma
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_FRENCH
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+from text_to_num import alpha2digit
 
 from assistant.retrieval.vocabulary import acronym_pairs, ocr_corrections
 
@@ -115,7 +117,7 @@ _QUESTION_WORDS = {
 STOPWORDS = {w for w in (*STOPWORDS_FRENCH, *STOPWORDS_EN)} | _QUESTION_WORDS
 _STEMMER = Stemmer.Stemmer("french")
 # Bump when tokenisation or the indexed text changes: ingestion then rebuilds the BM25 index.
-TOKENIZER_VERSION = "7"
+TOKENIZER_VERSION = "8"
 
 
 def _is_word(word: str) -> bool:
@@ -129,28 +131,34 @@ def fold_accents(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
-# Ordinals as each language spells them, rank 1 first; query.py moves a question's ordinal
-# on with them ("la suivante" after "la deuxième").
-ORDINALS = {
-    "fr": ("premier", "deuxième", "troisième", "quatrième", "cinquième", "sixième", "septième",
-           "huitième", "neuvième", "dixième"),
-    "en": ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
-           "ninth", "tenth"),
-}  # fmt: skip
-# Ordinals spelled or abbreviated, one token per rank: "troisième", "3e", "3ème" and the
-# OCR's "3°" or "3¢" all read "ord3"; "première" and "1re" read "ord1".
-_RANK_OF = {
-    **{word: rank for words in ORDINALS.values() for rank, word in enumerate(words, start=1)},
-    **{fold_accents(word): rank for rank, word in enumerate(ORDINALS["fr"], start=1)},
-    "première": 1,
-    "premiere": 1,
-    "seconde": 2,
-    "2nde": 2,
-}
-_ORDINAL = re.compile(
-    r"\b(?:(?P<word>" + "|".join(sorted(_RANK_OF, key=len, reverse=True)) + r")\b"
-    r"|(?P<digit>\d{1,2})(?:(?:er|re|ère|ème|eme|e|nd|rd|th)\b|[°¢]))"
-)
+# Ordinals however written read as one token per rank: "troisième" (made "3ème" by
+# text2num), "3e", "3ème", the OCR's "3°" or "3¢" all read "ord3".
+_ORDINAL = re.compile(r"\b(?P<digit>\d{1,2})(?:(?:er|re|ère|ere|ème|eme|e|nd|nde|st|rd|th)\b|[°¢])")
+# A word that may be an ordinal: text2num reads it alone, even below its threshold
+# ("première" → "1ère", "deuxième" → "2ème", "first" → "1st").
+_PER_CENT = re.compile(r"\b(?:pour\s?cent|per\s?cent|percent)\b", re.IGNORECASE)
+_ORDINAL_WORD = re.compile(r"\b[^\W\d_]+(?:ième|ieme|ier|ière|iere|first|second|th)\b")
+
+
+def spell_numbers(text: str) -> str:
+    """Number words as digits (text2num): "trois mille cinq cents" → "3500", "dix-huit" →
+    "18", "troisième" → "3ème"; French first, then English ("twenty two" → "22")."""
+    text = alpha2digit(alpha2digit(_PER_CENT.sub("%", text), "fr"), "en")
+    return _ORDINAL_WORD.sub(_ordinal_digits, text)
+
+
+@lru_cache(maxsize=4096)
+def ordinal_digits(word: str) -> str:
+    """A lower-case word in digits when text2num reads it as a number ("première" →
+    "1ère", "troisieme" → "3ème", "second" → "2nd"), else unchanged."""
+    digits = alpha2digit(alpha2digit(word, "fr", threshold=0), "en", threshold=0)
+    if digits == word and word.endswith(("ieme", "iere")):  # typed without its accent
+        return ordinal_digits(f"{word[:-3]}{'è'}{word[-2:]}")
+    return digits
+
+
+def _ordinal_digits(match: re.Match) -> str:
+    return ordinal_digits(match.group(0))
 
 
 @lru_cache(maxsize=65536)
@@ -169,7 +177,8 @@ def tokenize(text: str) -> list[str]:
 
 def words_and_tokens(text: str) -> list[tuple[str, str]]:
     """Each indexed word of `text` (lower-cased, as written) with its token."""
-    text = _ORDINAL.sub(_rank_token, _THOUSANDS.sub("", _ACCORDING_TO.sub(" ", text.lower())))
+    text = spell_numbers(_ACCORDING_TO.sub(" ", text.lower()))
+    text = _ORDINAL.sub(_rank_token, _THOUSANDS.sub("", text))
     text = _ELISION.sub(" ", text)
     pairs = []
     for word in _TOKEN.findall(text):
@@ -183,8 +192,7 @@ def words_and_tokens(text: str) -> list[tuple[str, str]]:
 
 
 def _rank_token(match: re.Match) -> str:
-    rank = match.group("digit") or _RANK_OF[match.group("word")]
-    return f" ord{rank} "
+    return f" ord{int(match.group('digit'))} "
 
 
 class Bm25Index:
@@ -197,6 +205,7 @@ class Bm25Index:
         doc_freq: dict[str, int],
         corrections: dict[str, str] | None = None,
         acronyms: list[tuple[str, str]] | None = None,
+        surfaces: dict[str, str] | None = None,
     ):
         self.ids = ids
         self.model = model
@@ -206,6 +215,9 @@ class Bm25Index:
         self._expansions = [(tokenize(short), tokenize(long)) for short, long in self.acronyms]
         self._vocabulary = sorted(doc_freq)
         self._variants: dict[str, list[str]] = {}
+        self.surfaces = surfaces or {}  # each indexed word, accents folded → its token
+        self._surface_words = sorted(self.surfaces)
+        self._typos: dict[str, list[str]] = {}
 
     @classmethod
     def build(cls, ids: list[str], texts: list[str]) -> Bm25Index:
@@ -222,7 +234,13 @@ class Bm25Index:
         for tokens in corpus:
             for token in set(tokens):
                 doc_freq[token] = doc_freq.get(token, 0) + 1
-        return cls(ids, model, doc_freq, corrections, acronym_pairs(texts))
+        surfaces = {
+            fold_accents(word): corrections.get(token, token)
+            for pairs in words
+            for word, token in pairs
+            if not word.isdigit()
+        }
+        return cls(ids, model, doc_freq, corrections, acronym_pairs(texts), surfaces)
 
     def save(self, directory: Path) -> None:
         """Write the index files into `directory`."""
@@ -236,6 +254,7 @@ class Bm25Index:
                     "doc_freq": self.doc_freq,
                     "corrections": self.corrections,
                     "acronyms": self.acronyms,
+                    "surfaces": self.surfaces,
                     "tokenizer": TOKENIZER_VERSION,
                 }
             ),
@@ -253,6 +272,7 @@ class Bm25Index:
             meta["doc_freq"],
             meta.get("corrections"),
             meta.get("acronyms"),
+            meta.get("surfaces"),
         )
 
     @staticmethod
@@ -270,23 +290,55 @@ class Bm25Index:
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
     def variants(self, token: str) -> list[str]:
-        """Indexed spellings of a token the index lacks: OCR turns "arcom" into "carcom".
+        """Indexed spellings of a token the index lacks, a typo or an OCR misreading away
+        ("arcom" for "carcom", "strategie" typed "startegie"): the corpus tokens at the
+        smallest edit distance (one edit up to seven letters, two beyond), the most
+        frequent first.
 
         Only for tokens of five letters or more, so short words do not drift.
         """
         if token in self.doc_freq or len(token) < 5 or token.isdigit():
             return []
         if token not in self._variants:
-            self._variants[token] = difflib.get_close_matches(
-                token, self._vocabulary, n=2, cutoff=0.8
-            )
+            edits = 1 if len(token) < 8 else 2
+            self._variants[token] = self._nearest(token, self._vocabulary, edits)
         return self._variants[token]
 
+    def _nearest(self, word: str, vocabulary: list[str], edits: int) -> list[str]:
+        """The entries of `vocabulary` at the smallest edit distance from `word` (at most
+        `edits`; a swap of two letters is one edit), as tokens, the most frequent first."""
+        near = process.extract(
+            word, vocabulary, scorer=OSA.distance, score_cutoff=edits, limit=None
+        )
+        best = min((d for _, d, _ in near), default=None)
+        found = [w for w, d, _ in near if d == best and not w.isdigit()]
+        tokens = list(dict.fromkeys(self.surfaces.get(w, w) for w in found))
+        tokens.sort(key=lambda t: -self.doc_freq.get(t, 0))
+        return tokens[:2]
+
+    def typo_tokens(self, word: str) -> list[str]:
+        """The corpus tokens a word the corpus lacks was typed for ("startegie",
+        "acessibilité"): the corpus words one edit away (two beyond seven letters), accents
+        ignored, as tokens. Words of fewer than five letters are left alone."""
+        folded = fold_accents(word)
+        if len(folded) < 5 or folded.isdigit() or folded in self.surfaces:
+            return []
+        if folded not in self._typos:
+            edits = 1 if len(folded) < 8 else 2
+            self._typos[folded] = self._nearest(folded, self._surface_words, edits)
+        return self._typos[folded]
+
     def query_tokens(self, query: str) -> list[str]:
-        """The query's tokens, read as the corpus reads them, with each acronym the corpus
-        defines completed by its other form ("DPO" brings "délégué protection données",
-        and the long form brings "dpo")."""
-        tokens = [self.corrections.get(t, t) for t in tokenize(query)]
+        """The query's tokens, read as the corpus reads them: a word the corpus lacks also
+        brings the corpus words it is a typo of, and each acronym the corpus defines is
+        completed by its other form ("DPO" brings "délégué protection données", and the
+        long form brings "dpo")."""
+        tokens = []
+        for word, token in words_and_tokens(query):
+            token = self.corrections.get(token, token)
+            tokens.append(token)
+            if token not in self.doc_freq:
+                tokens.extend(self.typo_tokens(word))
         present = set(tokens)
         for short, long in self._expansions:
             if short and set(short) <= present:

@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 import pysbd
 from pysbd.lang.french import French
+from text_to_num import alpha2digit
 
 from ingest.clean import BULLET
 
@@ -59,6 +62,7 @@ def _goes_on(sentence: str, following: str) -> bool:
         return True
     return word.casefold() in _ABBREVIATIONS and bool(_GOES_ON_AFTER_ABBREVIATION.match(following))
 
+
 _MAX_UNIT = 320  # characters: longer "sentences" are flattened lists, cut at line ends
 _OCR_FIXES = [
     (re.compile(r"\bI'(?=[a-zàâéèêîôû])"), "l'"),
@@ -74,6 +78,8 @@ _OCR_FIXES = [
 _LINE_END = re.compile(r"[.!?:;»)]$")
 _LINE_START = re.compile(r"^(?!I'|l')[A-ZÉÈÀÂÎ«\"]")
 _WRAPPED = 70  # a line this long ended because the page did, not because the item did
+# A line that is only a figure ("45 %", "3 500", "+12 M€"): its label is the next line.
+_FIGURE_ALONE = re.compile(r"^[+\-–]?\d[\d\s.,\u00a0\u202f]*(?:%|€|k€|M€|Md€|[a-zA-Z]{1,3})?$")
 
 
 def clean_for_display(text: str) -> str:
@@ -94,14 +100,23 @@ def _logical_lines(paragraph: str) -> list[tuple[str, bool]]:
         previous, item = lines[-1] if lines else ("", False)
         if line.startswith(BULLET):
             lines.append((line[len(BULLET) :].strip(), True))
+        elif _FIGURE_ALONE.match(line) and previous and len(previous) < _WRAPPED:
+            lines.append((line, False))  # a figure opens the line of its label
         elif (
             previous
             and not _LINE_END.search(previous)
-            and (not _LINE_START.match(line) or len(previous) >= _WRAPPED)
+            and (
+                not _LINE_START.match(line)
+                or len(previous) >= _WRAPPED
+                or _FIGURE_ALONE.match(previous)  # "45 %" above its label on a slide
+            )
         ):
             lines[-1] = (f"{previous} {line}", item)
         else:
             lines.append((line, False))
+    if len(lines) > 1 and _FIGURE_ALONE.match(lines[-1][0]) and not lines[-2][1]:
+        # A figure closing the paragraph follows its label ("Communes équipées / 45 %").
+        lines[-2:] = [(f"{lines[-2][0]} {lines[-1][0]}", False)]
     return lines
 
 
@@ -170,24 +185,20 @@ def goes_on(text: str, segment: object, next_segment: object) -> bool:
     return title_only(text) and segment == next_segment
 
 
-_CARDINALS = {"deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8,
-              "neuf": 9, "dix": 10}  # fmt: skip
-# "… à travers trois dispositifs." or "… se décline en 10 étapes :": a count of what follows.
+# "… à travers trois dispositifs." or "… se décline en 10 étapes :": a count of what follows
+# (number words are read by text2num, "trois" as "3").
 _ANNOUNCES = re.compile(
-    rf"\b(?P<n>\d{{1,2}}|{'|'.join(_CARDINALS)})\s+[^\W\d_][\w'’-]*"
-    r"(?:\s+[^\W\d_][\w'’-]*)?\s*[.:]?$",
-    re.IGNORECASE,
+    r"\b(?P<n>\d{1,2})\s+[^\W\d_][\w'’-]*(?:\s+[^\W\d_][\w'’-]*)?\s*[.:]?$", re.IGNORECASE
 )
 
 
 def announced(text: str) -> int:
     """How many items the passage's last sentence announces ("trois dispositifs."), or 0."""
     units = _units(text)
-    match = _ANNOUNCES.search(units[-1][0]) if units else None
+    match = _ANNOUNCES.search(alpha2digit(units[-1][0], "fr", threshold=0)) if units else None
     if match is None:
         return 0
-    n = match.group("n").lower()
-    count = int(n) if n.isdigit() else _CARDINALS[n]
+    count = int(match.group("n"))
     return count if 2 <= count <= 10 else 0
 
 
@@ -213,3 +224,37 @@ def list_continuation(text: str, following: str) -> list[str]:
         return []
     first = units[0][1]
     return [unit for unit, run in itertools.takewhile(lambda u: u[1] == first, units)]
+
+
+@dataclass(frozen=True)
+class SentenceUnit:
+    """One sentence of a passage, with what a reader of it alone would need: the document
+    title, the section or slide heading, and the lead-in of the list it is an item of."""
+
+    chunk_id: str  # the passage it comes from: a hit is still a passage
+    text: str
+    context: str
+
+    @property
+    def indexed(self) -> str:
+        """What is searched and embedded: the context, then the sentence."""
+        return f"{self.context}\n{self.text}" if self.context else self.text
+
+    @property
+    def key(self) -> str:
+        """Content hash: an unchanged sentence in an unchanged context keeps its vector."""
+        return hashlib.sha256(self.indexed.encode()).hexdigest()[:20]
+
+
+def passage_sentences(chunk_id: str, text: str, title: str, heading: str) -> list[SentenceUnit]:
+    """The sentence units of a passage, each with its context (see `SentenceUnit`)."""
+    units = _units(text)
+    header = " — ".join(part for part in (title, heading) if part)
+    result = []
+    lead_in = ""
+    for sentence, run in units:
+        if run is None:
+            lead_in = sentence if sentence.rstrip().endswith(":") else ""
+        context = " — ".join(part for part in (header, lead_in if run is not None else "") if part)
+        result.append(SentenceUnit(chunk_id, clean_for_display(sentence), context))
+    return result

@@ -140,3 +140,48 @@ def test_a_passage_of_stop_words_only_is_indexed_without_error():
     index = Bm25Index.build(["vide", "plein"], ["le la les", "La fibre optique arrive."])
 
     assert [i for i, _ in index.search("fibre", k=2)] == ["plein"]
+
+
+@pytest.mark.parametrize(
+    ("spelled", "digits"),
+    [
+        ("trois mille cinq cents habitants", "3 500 habitants"),
+        ("cinquante mille habitants", "50 000 habitants"),
+        ("dix-huit mois", "18 mois"),
+        ("vingt-deux pour cent des communes", "22 % des communes"),
+        ("twenty two members", "22 members"),
+    ],
+)
+def test_number_words_read_as_their_digits(spelled, digits):
+    assert tokenize(spelled) == tokenize(digits)
+
+
+def test_search_finds_a_threshold_asked_in_words():
+    results = _index().search("communes de trois mille cinq cents habitants", k=1)
+
+    assert results[0][0] == "opendata"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["startegie numerique", "stratégie numériqe", "strategie numerique", "intercomunalités"],
+)
+def test_a_typo_in_the_question_finds_the_corpus_word(typed):
+    index = _index()
+
+    assert index.search(typed, k=1)[0][0] == "reen"
+    assert set(index.query_tokens(typed)) & set(tokenize("stratégie numérique intercommunalités"))
+
+
+def test_typo_tolerance_leaves_short_and_known_words_alone():
+    index = _index()
+
+    assert index.typo_tokens("reen") == []  # too short to tell a typo from another word
+    assert index.typo_tokens("habitants") == []  # a corpus word
+    assert index.typo_tokens("tartiflette") == []  # nothing close in the corpus
+
+
+def test_typo_tolerance_survives_a_round_trip(tmp_path):
+    _index().save(tmp_path / "bm25")
+
+    assert Bm25Index.load(tmp_path / "bm25").search("startegie", k=1)[0][0] == "reen"

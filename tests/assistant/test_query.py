@@ -37,7 +37,7 @@ def test_the_next_one_is_the_item_after_the_one_just_discussed():
 
     query = build_query("Et la suivante, elle servira à quoi ?", history)
 
-    assert query.context == "Quand a lieu la troisième plénière ?"
+    assert query.context == "Quand a lieu la 3e plénière ?"
     assert query.recalled == ""  # the previous answer describes the second one
     assert "suiv" not in tokenize(query.lexical)  # resolved: "suivante" is no topic word
     assert tokenize("3e")[0] in tokenize(query.lexical)
@@ -56,9 +56,9 @@ def test_the_next_one_without_an_ordinal_keeps_the_previous_question():
 
 
 def test_next_in_sequence_moves_spelled_and_numbered_ordinals():
-    assert next_in_sequence("la première réunion") == "la deuxième réunion"
-    assert next_in_sequence("la 2e réunion") == "la troisième réunion"
-    assert next_in_sequence("the second meeting", "en") == "the third meeting"
+    assert next_in_sequence("la première réunion") == "la 2e réunion"
+    assert next_in_sequence("la 2e réunion") == "la 3e réunion"
+    assert next_in_sequence("the second meeting", "en") == "the 3rd meeting"
     assert next_in_sequence("la dixième étape") == "la 11e étape"
     assert next_in_sequence("aucune étape") == "aucune étape"
 

@@ -86,9 +86,10 @@ def test_reciprocal_rank_fusion_adds_both_rankings(retriever):
         retriever.store.embeddings.embed_query(question), retriever.candidates
     )
     lexical = retriever.lexical.search(question, retriever.candidates)
+    sentences = retriever.sentences.lexical_ranking(question, retriever.candidates)
     k = retriever.rrf_k
     expected: dict[str, float] = {}
-    for ranking in (dense, lexical):
+    for ranking in (dense, lexical, sentences):
         for rank, (chunk_id, _) in enumerate(ranking):
             expected[chunk_id] = expected.get(chunk_id, 0.0) + 1 / (k + rank + 1)
 

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from helpers import MEETING_REPORT, SLIDES, STUDY
 
-from assistant.settings import PROJECT_ROOT
 from assistant.retrieval.units import split_sentences
+from assistant.settings import PROJECT_ROOT
 from ingest.chunk import carry_trailing_labels, chunk_document, locator
 from ingest.load import SourceDocument, load_corpus, load_document
 
