@@ -11,10 +11,11 @@ answer comes from what the corpus says of X, with no list of terms:
    X alone finds.
 Nothing found: None, and the ordinary answerer answers or refuses.
 
-spaCy (`fr_core_news_sm`, tagger only) is loaded once, on first need, and only for a
-French term of several words that could be a clause rather than a noun phrase
-(« qu'est-ce que la collectivité doit faire » asks for an action, not a definition): a
-single word or an acronym never pays its load time.
+spaCy (`fr_core_news_sm`, tagger only) is loaded once, on first need, and only for the
+one form whose term may be a clause rather than a noun phrase: « qu'est-ce que X » with
+X of several words (« qu'est-ce que la commune risque ? » asks what it risks, and only a
+tagger reading the whole question tells the verb "risque" from the noun). Every other
+form, a single word or an acronym never pays its load time (several seconds).
 """
 
 from __future__ import annotations
@@ -110,6 +111,11 @@ _INTRODUCES = (
     r"|d[ée]finit|regroup\w*|repr[ée]sent\w*|(?:is|are|means|stands\s+for)\b)"
 )
 _COLON_AFTER_PARENTHESIS = r"\s*\([^()]{1,160}\)\s*:"
+# What names a term after its description: « … ou « REEN » », « … dite loi REEN », "known as".
+_NAMED = (
+    r"(?:\bou\s+[«\"]\s*|\b(?:dite?s?|appel[ée]e?s?|nomm[ée]e?s?|called|known\s+as)\s+"
+    r"(?:[«\"]\s*)?(?:(?:le|la|les)\s+|l')?)"
+)
 LOOKUP = 10  # passages a search for the term alone brings when the retrieved ones lack it
 QUOTES = 2  # sentences quoted at most: the defining one, then one introducing the term
 STANDS_FOR = {
@@ -160,8 +166,14 @@ def definition_term(question: str) -> str | None:
     words = term.split()
     if not words or len(words) > MAX_TERM_WORDS or _PRONOUN.match(term) or _SUBJECT.search(term):
         return None
-    several = len(words) > 1 and not all(_is_acronym(w) for w in words)
-    if several and form is _OPEN_FORM and _is_clause(question, *match.span("term")):
+    # A term ending on an acronym (« la loi REEN », "NIS 2") is a name: no tagger needed.
+    named = _is_acronym(words[-1]) or len(words) > 1 and _NUMBER.match(words[-1])
+    if (
+        len(words) > 1
+        and not named
+        and form is _OPEN_FORM
+        and _is_clause(question, *match.span("term"))
+    ):
         return None
     return term
 
@@ -193,6 +205,12 @@ def _acronym_pairs(term: str, pairs: list[tuple[str, str]]) -> list[tuple[str, s
     return list(dict.fromkeys(named))
 
 
+def _acronyms(term: str) -> list[str]:
+    """The acronym a term of two words names (« loi REEN » → "REEN")."""
+    words = term.split()
+    return [w for w in words if _is_acronym(w)] if len(words) == 2 else []
+
+
 def _defines(sentence: str, short: str, long: str) -> bool:
     """Whether the sentence states the pair: "long (short)" or "short (long)"."""
     s, lf = re.escape(_fold(short)), re.escape(_fold(long))
@@ -209,6 +227,8 @@ def _introduces(sentence: str, names: list[str]) -> bool:
             start + _COLON_AFTER_PARENTHESIS, folded
         ):
             return True
+        if re.search(rf"\S\s+{_NAMED}{term}(?=[\s»\",.;:)]|$)", folded):
+            return True  # « la loi visant à réduire … ou « REEN » »
         if re.match(rf"^(?:(?:le|la|les|l')\s*)?{term}\s*:\s*\S+(?:\s+\S+){{2}}", folded):
             return True  # a glossary line: « DPO : délégué à la protection des données »
     return False
@@ -269,7 +289,7 @@ def definition_answer(
         # break in the passage ("… d'Amélioration\nd'Accessibilité (RGAA)") is found.
         sentences = (u for h in passages for u in sentence_units(h.chunk.text))
         pairs = _acronym_pairs(term, [*known, *acronym_pairs(sentences)])
-        names = list(dict.fromkeys([term, *(name for pair in pairs for name in pair)]))
+        names = list(dict.fromkeys([term, *_acronyms(term), *(n for p in pairs for n in p)]))
         defining, introducing = _find(passages, names, pairs)
         if attempt or (defining if pairs else introducing):
             break

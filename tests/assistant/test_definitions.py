@@ -10,6 +10,7 @@ import re
 import pytest
 from helpers import make_pdf, make_settings
 
+from assistant.answering import definitions
 from assistant.answering.definitions import definition_answer, definition_term
 from assistant.core import build_assistant
 from assistant.query import build_query
@@ -26,6 +27,8 @@ PAGES = [
     "bilan annuel à l'équipe chargée du PLSN.",
     "Gouvernance\n\nLe comité des usages numériques est une instance qui réunit les élus et "
     "les agents chaque trimestre. La commune publie un rapport annuel.",
+    "Engagements\n\nLa commune a signé la charte pour un accueil numérique inclusif, dite "
+    "« CANI », en 2024. La CANI prévoit un point d'accueil dans chaque mairie.",
 ]
 
 
@@ -67,6 +70,18 @@ def test_definition_questions_are_recognised_and_their_term_extracted(question, 
 )
 def test_other_questions_are_not_definition_questions(question):
     assert definition_term(question) is None
+
+
+def test_the_tagger_is_only_loaded_for_a_term_that_may_be_a_clause(monkeypatch):
+    def no_tagger():
+        raise AssertionError("spaCy loaded")
+
+    monkeypatch.setattr(definitions, "_tagger", no_tagger)
+
+    assert definition_term("C'est quoi le numérique responsable ?") == "numérique responsable"
+    assert definition_term("Qu'est-ce que la loi REEN ?") == "loi REEN"
+    with pytest.raises(AssertionError, match="spaCy loaded"):
+        definition_term("Qu'est-ce que la commune risque ?")
 
 
 @pytest.fixture(scope="module")
@@ -129,6 +144,15 @@ def test_a_term_is_answered_from_the_sentence_introducing_it(assistant):
     assert "est une instance qui réunit" in response.answer
     assert "rapport annuel" not in response.answer
     assert [c.page for c in response.citations] == [3]
+
+
+@pytest.mark.integration
+def test_an_acronym_named_after_its_description_is_answered_from_that_sentence(assistant):
+    response = assistant.ask("C'est quoi la CANI ?")
+
+    assert response.answerer == "definition"
+    assert "dite « CANI »" in response.answer.split("\n")[1]
+    assert [c.page for c in response.citations] == [4]
 
 
 @pytest.mark.integration
