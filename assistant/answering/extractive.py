@@ -6,9 +6,9 @@ import dataclasses
 import math
 import re
 from dataclasses import dataclass, field
-from typing import NamedTuple, Protocol
+from typing import Protocol
 
-from assistant.answering.brief import asks_for_brief, asks_who_is, group_by_speaker, named_speakers
+from assistant.answering.brief import group_by_speaker, named_speakers
 from assistant.answering.conditions import (
     contradicted,
     find_thresholds,
@@ -20,6 +20,7 @@ from assistant.answering.conditions import (
     without_population,
 )
 from assistant.answering.focus import mentions_focus, terms
+from assistant.answering.frame import DATE, FIGURE, ROLE, frame_of
 from assistant.answering.quoting import next_passage, quote_in_context
 from assistant.answering.rank import SentenceRanker
 from assistant.answering.rules import Rulebook
@@ -33,54 +34,6 @@ from assistant.retrieval.units import clean_for_display, sentence_units
 from assistant.schemas import Citation
 
 _DIGIT = re.compile(r"\d")
-_FIGURE = re.compile(r"\d+(?:[\s\u00a0\u202f.,]\d{3})*")
-_WANTS_NUMBER = re.compile(
-    r"\b(combien|montant|seuil|quand|quelle date|depuis quand|quelle année|pourcentage|"
-    r"quelle part|quel taux|nombre de|jusqu'à quel|how many|how much|when|threshold|amount|"
-    r"percentage|what share|number of|which year|since when|échéance|date limite|deadline)\b",
-    re.IGNORECASE,
-)
-# Questions asking when: answered by a date or a delay, not by any year ("IA Act (2023)").
-_WANTS_DATE = re.compile(
-    r"\b(quand|quelle date|depuis quand|jusqu'à quand|à partir de quand|échéance|date limite|"
-    r"when|what date|which date|deadline)\b",
-    re.IGNORECASE,
-)
-_MONTHS = (
-    r"(?:janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|"
-    r"novembre|décembre|decembre|january|february|march|april|may|june|july|august|"
-    r"september|october|november|december)"
-)
-_DATE = re.compile(
-    rf"\b(?:\d{{1,2}}(?:er)?\s*{_MONTHS}|{_MONTHS}\s+\d{{4}}|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}"
-    r"|(?:en|depuis|dès|avant|après|jusqu'en|jusqu'à|d'ici|à compter de|à partir de|fin|début|"
-    r"in|since|by|before|after|until|from)\s+(?:l'année\s+|the\s+year\s+)?\d{4}"
-    r"|(?:\d+|un|une|deux|trois|quatre|cinq|six|dix|douze)\s+(?:ans?|années?|mois|jours?|"
-    r"semaines?|years?|months?|days?|weeks?)\b)",
-    re.IGNORECASE,
-)
-# Titles answering "Quelles fonctions occupe X ?": "Vice-Présidente", "DGA", "maire".
-_ROLE = re.compile(
-    r"\b(?:(?:vice|co)[-\s]?présidente?|présidente?|maire|adjointe?|directeur|directrice|"
-    r"DGA|DGS|DSI|chargée? de mission|cheff?e? de (?:projet|service)|responsable|déléguée?|"
-    r"conseill[eè]re?|secrétaire général\w*|(?:vice[-\s])?president|director|mayor|"
-    r"head of)\b",
-    re.IGNORECASE,
-)
-# Obligation or eligibility questions: the answer hinges on who is concerned.
-_WANTS_CONDITION = re.compile(
-    r"\b(doi[st]|doivent|devons|devez|oblig\w*|impos\w*|concern\w*|applique\w*|"
-    r"prétendre|éligible\w*|adresse|réservé\w*|tenu\w*|bénéficier|peut-on|pouvons|demander|"
-    r"(?:on|nous|je) (?:peut|peux|pourr\w+)|"
-    r"must|need|apply|applies|eligible|required|ha(?:ve|s) to|obliged|mandatory|compulsory)\b",
-    re.IGNORECASE,
-)
-# A question about the asker's own collectivity ("une interco comme la nôtre") depends on it.
-_ABOUT_US = re.compile(r"\b(notre|nôtre|nos|nous|our|ours|we)\b", re.IGNORECASE)
-# Questions whose answer is an enumeration.
-_WANTS_LIST = re.compile(
-    r"\b(quels|quelles|lesquel\w*|sur quoi|que doit|what are|which|list)\b", re.IGNORECASE
-)
 # "Francis Béguet (Agglopolys) : " before a statement, already shown as its label.
 _SPEAKER_PREFIX = re.compile(r"^[^:«]{3,120}?\s*:\s*")
 ABSTAIN = {
@@ -98,11 +51,6 @@ LEAD = {
     "fr": "D'après les documents :",
     "en": "According to the documents (quoted in French):",
 }
-
-
-def _wants_condition(query: Query) -> bool:
-    """Whether the answer hinges on who the asker is: an obligation, or "for us"."""
-    return bool(_WANTS_CONDITION.search(query.text) or _ABOUT_US.search(query.question))
 
 
 def abstention(query: Query) -> str:
@@ -128,17 +76,6 @@ class Answerer(Protocol):
     name: str
 
     def answer(self, query: Query, hits: list[Hit]) -> Draft: ...
-
-
-class _Wants(NamedTuple):
-    """What kind of sentence the question calls for; each is a feature of the ranker."""
-
-    number: bool  # a figure: "combien", "quel taux"
-    date: bool  # a date or a delay: "quand", "quelle échéance"
-    condition: bool  # who is concerned: an obligation, "for us"
-    role: bool  # someone's title: "quelles fonctions occupe X"
-    list: bool  # an enumeration: "quels critères"
-    claimed_units: frozenset[str]  # units of figures the question asserts ("775 collectivités")
 
 
 @dataclass
@@ -197,15 +134,7 @@ class ExtractiveAnswerer:
         first."""
         concepts = self._concepts(query)
         question = query.question
-        asked_figures = set(_FIGURE.findall(question))
-        wants = _Wants(
-            number=bool(_WANTS_NUMBER.search(question)),
-            date=bool(_WANTS_DATE.search(question)),
-            condition=_wants_condition(query),
-            role=asks_who_is(question),
-            list=bool(_WANTS_LIST.search(question)),
-            claimed_units=frozenset(u for _, u in quantities(without_population(question))),
-        )
+        frame = frame_of(query)
         total = sum(w for _, w in concepts) or 1.0
 
         def covered(tokens: set[str]) -> set[int]:
@@ -235,7 +164,7 @@ class ExtractiveAnswerer:
                 previous = own
                 if len(unit) < 12 or ordered(unit):
                     continue
-                new_figures = set(_FIGURE.findall(unit)) - asked_figures
+                new_figures = set(FIGURE.findall(unit)) - frame.asked_figures
                 negates = bool(covered(_negated(unit)))
                 features = {
                     "own": weight(own),
@@ -249,23 +178,23 @@ class ExtractiveAnswerer:
                     "position": math.log1p(position),
                     "length": math.log(len(unit)),
                     "label": float(len(unit) < _LABEL and not _DIGIT.search(unit)),
-                    "figure": float(wants.number and bool(new_figures)),
-                    "no_figure": float(wants.number and not new_figures and not negates),
-                    "date": float(wants.date and bool(_DATE.search(unit))),
-                    "threshold": float(wants.condition and bool(find_thresholds(unit))),
-                    "role": float(wants.role and bool(_ROLE.search(unit))),
+                    "figure": float(frame.number and bool(new_figures)),
+                    "no_figure": float(frame.number and not new_figures and not negates),
+                    "date": float(frame.date and bool(DATE.search(unit))),
+                    "threshold": float(frame.condition and bool(find_thresholds(unit))),
+                    "role": float(frame.role and bool(ROLE.search(unit))),
                     "list_lead": float(
-                        wants.list and unit.rstrip().endswith(":") and position + 1 < len(units)
+                        frame.list and unit.rstrip().endswith(":") and position + 1 < len(units)
                     ),
                     "claimed": float(
-                        bool(wants.claimed_units)
-                        and bool({u for _, u in quantities(unit)} & wants.claimed_units)
+                        bool(frame.claimed_units)
+                        and bool({u for _, u in quantities(unit)} & frame.claimed_units)
                     ),
                     "negates": float(negates),
                     "focus": float(
                         mentions_focus(question, query.language, [(unit, hit)], self.lexical)
                     ),
-                    "follow_up": float(bool(query.context)),
+                    "follow_up": float(frame.follow_up),
                     "english": float(query.language == "en"),
                 }
                 probability = self.ranker.probability(features)
@@ -279,8 +208,9 @@ class ExtractiveAnswerer:
         trace = self._trace(candidates)
         if not candidates or candidates[0].score < self.ranker.threshold:
             return dataclasses.replace(self._refusal(query, hits), trace=trace)
-        quoter = _Quoter(hits, bool(_WANTS_LIST.search(question)))
-        if query.brief or asks_for_brief(query.text):
+        frame = frame_of(query)
+        quoter = _Quoter(hits, frame.list)
+        if frame.brief:
             brief = self._brief(query, candidates, hits, quoter)
             if brief is not None:
                 return dataclasses.replace(brief, trace=trace)
@@ -288,7 +218,7 @@ class ExtractiveAnswerer:
             candidates, hits, broad=asks_across_documents(question) or bool(query.documents)
         )
         chosen += self._from_each(query.documents, candidates, chosen, hits)
-        if _wants_condition(query) and not any(find_thresholds(quoter.plain(c)) for c in chosen):
+        if frame.condition and not any(find_thresholds(quoter.plain(c)) for c in chosen):
             # An obligation question: bring in the best sentence that states who is concerned.
             extra = next(
                 (
