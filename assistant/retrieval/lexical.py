@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import re
@@ -290,18 +291,17 @@ class Bm25Index:
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
     def variants(self, token: str) -> list[str]:
-        """Indexed spellings of a token the index lacks, a typo or an OCR misreading away
-        ("arcom" for "carcom", "strategie" typed "startegie"): the corpus tokens at the
-        smallest edit distance (one edit up to seven letters, two beyond), the most
-        frequent first.
+        """Indexed spellings of a token the index lacks: OCR turns "arcom" into "carcom",
+        and the stemmer leaves "accompagnent" whole beside the corpus's "accompagn".
 
         Only for tokens of five letters or more, so short words do not drift.
         """
         if token in self.doc_freq or len(token) < 5 or token.isdigit():
             return []
         if token not in self._variants:
-            edits = 1 if len(token) < 8 else 2
-            self._variants[token] = self._nearest(token, self._vocabulary, edits)
+            self._variants[token] = difflib.get_close_matches(
+                token, self._vocabulary, n=2, cutoff=0.8
+            )
         return self._variants[token]
 
     def _nearest(self, word: str, vocabulary: list[str], edits: int) -> list[str]:
