@@ -16,8 +16,6 @@ import numpy as np
 import simplemma
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_FRENCH
-from rapidfuzz import process
-from rapidfuzz.distance import OSA
 from text_to_num import alpha2digit
 
 from assistant.retrieval.vocabulary import acronym_pairs, ocr_corrections
@@ -206,7 +204,6 @@ class Bm25Index:
         doc_freq: dict[str, int],
         corrections: dict[str, str] | None = None,
         acronyms: list[tuple[str, str]] | None = None,
-        surfaces: dict[str, str] | None = None,
     ):
         self.ids = ids
         self.model = model
@@ -216,9 +213,6 @@ class Bm25Index:
         self._expansions = [(tokenize(short), tokenize(long)) for short, long in self.acronyms]
         self._vocabulary = sorted(doc_freq)
         self._variants: dict[str, list[str]] = {}
-        self.surfaces = surfaces or {}  # each indexed word, accents folded → its token
-        self._surface_words = sorted(self.surfaces)
-        self._typos: dict[str, list[str]] = {}
 
     @classmethod
     def build(cls, ids: list[str], texts: list[str]) -> Bm25Index:
@@ -235,13 +229,7 @@ class Bm25Index:
         for tokens in corpus:
             for token in set(tokens):
                 doc_freq[token] = doc_freq.get(token, 0) + 1
-        surfaces = {
-            fold_accents(word): corrections.get(token, token)
-            for pairs in words
-            for word, token in pairs
-            if not word.isdigit()
-        }
-        return cls(ids, model, doc_freq, corrections, acronym_pairs(texts), surfaces)
+        return cls(ids, model, doc_freq, corrections, acronym_pairs(texts))
 
     def save(self, directory: Path) -> None:
         """Write the index files into `directory`."""
@@ -255,7 +243,6 @@ class Bm25Index:
                     "doc_freq": self.doc_freq,
                     "corrections": self.corrections,
                     "acronyms": self.acronyms,
-                    "surfaces": self.surfaces,
                     "tokenizer": TOKENIZER_VERSION,
                 }
             ),
@@ -273,7 +260,6 @@ class Bm25Index:
             meta["doc_freq"],
             meta.get("corrections"),
             meta.get("acronyms"),
-            meta.get("surfaces"),
         )
 
     @staticmethod
@@ -304,41 +290,11 @@ class Bm25Index:
             )
         return self._variants[token]
 
-    def _nearest(self, word: str, vocabulary: list[str], edits: int) -> list[str]:
-        """The entries of `vocabulary` at the smallest edit distance from `word` (at most
-        `edits`; a swap of two letters is one edit), as tokens, the most frequent first."""
-        near = process.extract(
-            word, vocabulary, scorer=OSA.distance, score_cutoff=edits, limit=None
-        )
-        best = min((d for _, d, _ in near), default=None)
-        found = [w for w, d, _ in near if d == best and not w.isdigit()]
-        tokens = list(dict.fromkeys(self.surfaces.get(w, w) for w in found))
-        tokens.sort(key=lambda t: -self.doc_freq.get(t, 0))
-        return tokens[:2]
-
-    def typo_tokens(self, word: str) -> list[str]:
-        """The corpus tokens a word the corpus lacks was typed for ("startegie",
-        "acessibilité"): the corpus words one edit away (two beyond seven letters), accents
-        ignored, as tokens. Words of fewer than five letters are left alone."""
-        folded = fold_accents(word)
-        if len(folded) < 5 or folded.isdigit() or folded in self.surfaces:
-            return []
-        if folded not in self._typos:
-            edits = 1 if len(folded) < 8 else 2
-            self._typos[folded] = self._nearest(folded, self._surface_words, edits)
-        return self._typos[folded]
-
     def query_tokens(self, query: str) -> list[str]:
-        """The query's tokens, read as the corpus reads them: a word the corpus lacks also
-        brings the corpus words it is a typo of, and each acronym the corpus defines is
-        completed by its other form ("DPO" brings "délégué protection données", and the
-        long form brings "dpo")."""
-        tokens = []
-        for word, token in words_and_tokens(query):
-            token = self.corrections.get(token, token)
-            tokens.append(token)
-            if token not in self.doc_freq:
-                tokens.extend(self.typo_tokens(word))
+        """The query's tokens, read as the corpus reads them, with each acronym the corpus
+        defines completed by its other form ("DPO" brings "délégué protection données",
+        and the long form brings "dpo")."""
+        tokens = [self.corrections.get(t, t) for t in tokenize(query)]
         present = set(tokens)
         for short, long in self._expansions:
             if short and set(short) <= present:
