@@ -15,7 +15,7 @@ from assistant.answering.extractive import Answerer, Draft, ExtractiveAnswerer
 from assistant.answering.rules import RULES_FILE, Rulebook
 from assistant.errors import ConfigurationError, IndexMissingError, InvalidQuestionError
 from assistant.obligations import obligations_answer
-from assistant.query import Query, asks_across_documents, asks_to_compare, build_query
+from assistant.query import Query, asks_to_compare, build_query
 from assistant.retrieval.embeddings import build_embeddings, embedder_name
 from assistant.retrieval.fusion import (
     CrossEncoderReranker,
@@ -23,7 +23,6 @@ from assistant.retrieval.fusion import (
     HybridRetriever,
     NoopReranker,
     Reranker,
-    spread_over_documents,
 )
 from assistant.retrieval.lexical import Bm25Index
 from assistant.retrieval.sentence_index import SentenceIndex
@@ -255,13 +254,6 @@ class Assistant:
                 return [*hits, *(h for h in overall if h.chunk.id not in ids)][: self.top_k]
         if query.documents:
             return self._retrieve_each(query, filters)
-        if asks_across_documents(query.question) and not (filters and filters.document_id):
-            # "Que disent les documents sur…": the best passage of each document that has
-            # one among the candidates comes first, then the others in their order.
-            hits = self.retriever.retrieve(
-                query.text, 2 * self.top_k, filters, lexical_query=query.lexical
-            )
-            return spread_over_documents(hits, self.top_k)
         return self.retriever.retrieve(query.text, self.top_k, filters, lexical_query=query.lexical)
 
     def _retrieve_each(self, query: Query, filters: Filters | None) -> list[Hit]:

@@ -241,13 +241,3 @@ class HybridRetriever:
     def document_ids(self) -> list[str]:
         """Identifiers of the indexed documents."""
         return sorted({m.get("doc_id", "") for m in self._metadata.values()})
-
-
-def spread_over_documents(hits: list[Hit], k: int) -> list[Hit]:
-    """The k first hits for a question across documents: the best hit of each document
-    first (documents in the order of their best hit), then the others in their order."""
-    firsts: dict[str, Hit] = {}
-    for hit in hits:
-        firsts.setdefault(str(hit.chunk.metadata.get("doc_id", "")), hit)
-    chosen = {id(h) for h in firsts.values()}
-    return [*firsts.values(), *(h for h in hits if id(h) not in chosen)][:k]
