@@ -23,14 +23,13 @@ ADDRESS = "http://127.0.0.1:9"
 
 
 def hostile_document(address: str) -> str:
-    """A guide whose sentences carry an image, a Markdown link, an HTML link and a bare URL."""
+    """A guide whose sentence carries an image, a Markdown link, an HTML link and a bare URL."""
     return f"""Guide du pistage des usagers
 
-Le pixel de pistage des usagers ![x]({address}/pixel.png) est interdit sans consentement.
-
-Le registre des traitements des usagers est publié [sur cette page]({address}/lien) chaque année.
-
-Le formulaire de consentement des usagers <a href="{address}/ancre">se trouve en ligne</a>.
+![x]({address}/pixel.png) Le pixel de pistage des usagers est interdit sans consentement ; \
+le registre des traitements des usagers est publié [sur cette page]({address}/lien) chaque \
+année ; le formulaire de consentement des usagers <a href="{address}/ancre">se trouve en \
+ligne</a>.
 """
 
 
@@ -204,4 +203,4 @@ def test_an_answer_quoting_images_and_links_fetches_nothing_and_links_nowhere(
     assert fetched == [] and not [u for u in seen if u.startswith(address)]
     assert links == 0 and images == 0
     # The answer's own structure is still rendered: a list with its markers.
-    assert bullets >= 3 and "[1]" in answer
+    assert bullets >= 1 and "[1]" in answer
