@@ -11,6 +11,7 @@ from assistant.retrieval.lexical import ordinal_digits
 from assistant.schemas import Message, Profile
 
 # A question that leans on the conversation: short, or opening with a connective/pronoun.
+_BARE_WORDS = 4  # a question this short names too little to stand alone
 _FOLLOW_UP = re.compile(
     r"^(et|mais|alors|donc|aussi|and|but|so|what about|et si|dans ce cas|"
     r"pour (eux|elles|ça|cela))\b"
@@ -81,8 +82,10 @@ class Query:
 
 
 def is_follow_up(question: str) -> bool:
-    """True for a question that only makes sense with the conversation."""
-    return len(question.split()) <= 14 or bool(_FOLLOW_UP.search(question))
+    """True for a question that only makes sense with the conversation: it goes on from it
+    ("et…", "mais…"), points back to it ("il", "cela", "they"), or names too little to
+    stand alone ("Quelle sanction ?")."""
+    return len(question.split()) <= _BARE_WORDS or bool(_FOLLOW_UP.search(question))
 
 
 def build_query(
