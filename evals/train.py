@@ -187,23 +187,27 @@ def choose_threshold(confidence: np.ndarray, right: np.ndarray, max_wrong: float
 
 
 def train(assistant: Assistant, cases: list[GoldCase], max_wrong: float = MAX_WRONG):
-    """The ranker fitted on all cases, with its cross-validated strength and threshold."""
+    """The ranker fitted on all cases, with its cross-validated strength and threshold.
+
+    Each strength is judged by what it is for: how many questions its out-of-fold answers
+    get right once the threshold keeps wrong answers at `max_wrong` of the questions.
+    """
     data = collect(assistant, cases)
     report: dict = {"questions": len(cases), "candidates": int(len(data.labels))}
     report["positives"] = int(data.labels.sum())
+    lexical = assistant.answerer.lexical
+    count = len(cases)
     best = None
     for strength in STRENGTHS:
-        confidence, right = _per_question(data, _out_of_fold(data, strength))
-        top1 = float(right[data.answerable].mean())
-        report[f"top_passage_holds_evidence_C={strength}"] = round(top1, 4)
-        if best is None or top1 > best[1]:
-            best = (strength, top1)
-    strength = best[0]
-    lexical = assistant.answerer.lexical
-    confidence, right = answer_outcomes(data, cases, lexical, strength)
-    threshold = choose_threshold(confidence, right, max_wrong)
+        confidence, right = answer_outcomes(data, cases, lexical, strength)
+        threshold = choose_threshold(confidence, right, max_wrong)
+        answered = confidence >= threshold
+        correct = int((answered & right).sum())
+        report[f"out_of_fold_correct_C={strength}"] = round(correct / count, 4)
+        if best is None or correct > best[1]:
+            best = (strength, correct, threshold, confidence, right)
+    strength, _, threshold, confidence, right = best
     answered = confidence >= threshold
-    count = len(cases)
     report.update(
         strength=strength,
         threshold=round(threshold, 4),

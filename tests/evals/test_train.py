@@ -37,11 +37,17 @@ def test_the_ranker_prefers_a_sentence_covering_the_question():
 
 @pytest.mark.integration
 def test_a_fresh_training_gives_the_committed_model(real_assistant):
-    """`make train` on the corpus index reproduces `assistant/answering/ranker.json`."""
+    """`make train` on the corpus index reproduces `assistant/answering/ranker.json`.
+
+    Up to Chroma's approximate search: across processes it can swap a passage at the edge
+    of a question's candidates, which moves weights by about 1e-3 and the threshold (one of
+    the out-of-fold confidences) by a step (0.392 and 0.408 for two trainings measured).
+    """
     fresh = train(real_assistant, load_gold())
     committed = SentenceRanker.load()
 
     assert fresh.features == committed.features
-    assert np.allclose(fresh.coef, committed.coef, atol=1e-3)
-    assert fresh.intercept == pytest.approx(committed.intercept, abs=1e-3)
-    assert fresh.threshold == pytest.approx(committed.threshold, abs=1e-3)
+    assert fresh.report["strength"] == committed.report["strength"]
+    assert np.allclose(fresh.coef, committed.coef, atol=0.01)
+    assert fresh.intercept == pytest.approx(committed.intercept, abs=0.01)
+    assert fresh.threshold == pytest.approx(committed.threshold, abs=0.05)
