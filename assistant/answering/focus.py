@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import NamedTuple
 
 from assistant.glossary import expand_query, query_concepts
@@ -117,9 +118,11 @@ def _about(subjects: list[str], hit: Hit) -> bool:
 _MISREAD_I = re.compile(r"\bl(?=[A-Z]{1,4}\b)")
 
 
-def terms(text: str) -> set[str]:
-    """A passage's tokens, with what its acronyms stand for ("DPO": délégué…)."""
-    return set(tokenize(expand_query(_MISREAD_I.sub("I", text))))
+@lru_cache(maxsize=65536)
+def terms(text: str) -> frozenset[str]:
+    """A passage's tokens, with what its acronyms stand for ("DPO": délégué…); the same
+    passages come back question after question, so each text is read once."""
+    return frozenset(tokenize(expand_query(_MISREAD_I.sub("I", text))))
 
 
 # A figure and the words right after it: "600 collectivités", "4 000 conseillers numériques".
