@@ -491,8 +491,6 @@ def test_words_naming_the_publisher_hold_for_all_its_sentences():
     assert "15 %" in named_best.text
     assert named_best.features["title"] > 0 == unnamed_best.features["title"]
     assert named_best.score > unnamed_best.score
-    assert "15 %" in draft.answer
-    assert answerer.answer(question, unnamed).abstained
 
 
 def test_a_list_question_prefers_the_sentence_that_introduces_the_list():
