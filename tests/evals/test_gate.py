@@ -1,11 +1,12 @@
-"""CI gate: the assistant on the blind set must not fall below today's level.
+"""CI gate: the assistant on a blind set must not fall below today's level.
 
-The blind set (`evals/blind.jsonl`) was written from the corpus by a helper who never saw
-the code, and only its aggregates are read: it is what answers on questions nobody tuned
-for look like. The gold set is training data (the ranker is fitted on it) and is reported,
-not gated. Floors and ceilings are what the system reached when they were set, with a
-margin of two cases: two builds of the same index can give a question another passage, and
-the unanswerable cases are only 13, so one case moves abstention accuracy by 8 points.
+`evals/blind2.jsonl` was written from the corpus by a helper who never saw the code, and
+only its aggregates are read: it is what answers on questions nobody tuned for look like.
+The gold set is training data (the ranker is fitted on it) and is reported, not gated.
+Floors and ceilings are what the system reached when they were set (2026-11-30: 23
+correct, 60 refused, 8 wrong of 91), with a margin of about two cases: Chroma's approximate
+search can give a question another passage from one build to the next, and the unanswerable
+cases are only 12, so one case moves abstention accuracy by 8 points.
 """
 
 from pathlib import Path
@@ -19,18 +20,18 @@ from evals.run import inprocess_target, run_evaluation
 
 pytestmark = pytest.mark.integration
 
-BLIND = Path(__file__).parents[2] / "evals" / "blind.jsonl"
+BLIND = Path(__file__).parents[2] / "evals" / "blind2.jsonl"
 
 FLOORS = {
-    "key_fact_accuracy": 0.22,
-    "recall@5": 0.66,
-    "mrr": 0.59,
-    "citation_precision": 0.75,
-    "abstention_accuracy": 0.84,
-    "crag": 0.15,
+    "key_fact_accuracy": 0.12,
+    "recall@5": 0.70,
+    "mrr": 0.55,
+    "citation_precision": 0.68,
+    "abstention_accuracy": 0.83,
+    "crag": 0.12,
 }
-CEILINGS = {"hallucination_rate": 0.45, "false_refusal_rate": 0.63}
-WRONG_SHARE = 0.16  # wrong answers among all cases: what costs trust
+CEILINGS = {"hallucination_rate": 0.50, "false_refusal_rate": 0.79}
+WRONG_SHARE = 0.11  # wrong answers among all cases: what costs trust
 
 
 @pytest.fixture(scope="module")
