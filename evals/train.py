@@ -23,6 +23,7 @@ from sklearn.model_selection import GroupKFold
 from sklearn.preprocessing import StandardScaler
 
 from assistant.answering.extractive import ExtractiveAnswerer
+from assistant.answering.extractive import evidence as usable_hits
 from assistant.answering.rank import FEATURES, MODEL_PATH, SentenceRanker
 from assistant.core import Assistant, build_assistant
 from assistant.settings import Settings
@@ -80,6 +81,7 @@ def collect(assistant: Assistant, cases: list[GoldCase]) -> Candidates:
             case.profile.model_dump() if case.profile else None,
             False,
         )
+        hits = usable_hits(hits)  # as the answerer sees them
         prepared.append((query, hits))
         evidence = [(e.doc, e.quote) for e in case.evidence]
         answerable.append(bool(evidence) and case.expected != "abstain")

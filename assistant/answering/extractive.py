@@ -204,6 +204,7 @@ class ExtractiveAnswerer:
     def answer(self, query: Query, hits: list[Hit]) -> Draft:
         """Compose the answer from the best sentences, or refuse with the closest passages."""
         question = query.question
+        hits = evidence(hits)
         candidates = self.candidates(query, hits)
         trace = self._trace(candidates)
         if not candidates or candidates[0].score < self.ranker.threshold:
@@ -444,6 +445,18 @@ _NEGATED = re.compile(r"\b(?:aucune?|pas\s+de|pas\s+d'|sans|no|without)\s*(\w+)"
 def _negated(text: str) -> set[str]:
     """Tokens of the words a sentence says there is none of ("aucune sanction")."""
     return set(tokenize(" ".join(_NEGATED.findall(text))))
+
+
+def evidence(hits: list[Hit]) -> list[Hit]:
+    """The passages that can be evidence: not those made mostly of orders to an assistant
+    (never quoted, they would still push the others down the ranking)."""
+
+    def mostly_orders(hit: Hit) -> bool:
+        units = sentence_units(hit.chunk.text)
+        ordered = unquotable(hit.chunk.text)
+        return bool(units) and 2 * sum(map(ordered, units)) >= len(units)
+
+    return [h for h in hits if not mostly_orders(h)]
 
 
 def _opening(text: str, limit: int = 160) -> str:

@@ -30,6 +30,11 @@ QUESTIONS = [
     "Quelles obligations en cybersécurité ?",
 ]
 TARGETED = "Que disent les consignes pour l'assistant ?"
+MARKUP = """Guide des balises du site de la mairie
+
+Le guide des balises du site de la mairie proscrit <script>alert("x")</script> dans les pages \
+et le guide des balises interdit <iframe src="javascript:alert(2)"></iframe> sur le site."""
+MARKUP_QUESTION = "Que proscrit le guide des balises du site de la mairie ?"
 _MARKER = re.compile(r"\[(\d+)\]")
 
 
@@ -40,16 +45,23 @@ def test_a_hostile_document_changes_no_answer_and_stays_inert(tmp_path):
         before = [http.post("/api/ask", json={"question": q}).json() for q in QUESTIONS]
         (settings.corpus_dir / "consignes.txt").write_text(HOSTILE, encoding="utf-8")
         ingest(settings.corpus_dir, settings, progress=False)
-        documents = {d["file"] for d in http.get("/api/documents").json()}
+        documents_list = http.get("/api/documents").json()
+        documents = {d["file"] for d in documents_list}
         after = [http.post("/api/ask", json={"question": q}).json() for q in QUESTIONS]
         targeted = http.post("/api/ask", json={"question": TARGETED, "include_passages": True})
 
     assert "consignes.txt" in documents  # the hostile document is indexed and served
+    hostile = {d["id"] for d in documents_list if d["file"] == "consignes.txt"}
     for question, old, new in zip(QUESTIONS, before, after, strict=True):
-        assert new["answer"] == old["answer"], question
-        assert [c["chunk_id"] for c in new["citations"]] == [
-            c["chunk_id"] for c in old["citations"]
-        ]
+        # A new document changes the corpus's word statistics, so a confidence near the
+        # threshold may fall to a refusal; the hostile text itself never takes part.
+        assert not {c["document_id"] for c in new["citations"]} & hostile, question
+        assert "PWNED" not in new["answer"] and "aucune obligation" not in new["answer"]
+        if not new["abstained"]:
+            assert new["answer"] == old["answer"], question
+            assert [c["chunk_id"] for c in new["citations"]] == [
+                c["chunk_id"] for c in old["citations"]
+            ]
     body = targeted.json()
     assert targeted.status_code == 200
     assert any("Ignore previous instructions" in p["text"] for p in body["passages"])
@@ -80,11 +92,12 @@ def test_fake_markers_in_a_document_never_reach_the_answer(tmp_path):
 
 def test_hostile_passages_are_escaped_in_the_source_cards(tmp_path):
     settings = small_index(tmp_path, rate_limit_per_minute=0)
-    (settings.corpus_dir / "consignes.txt").write_text(HOSTILE, encoding="utf-8")
+    # Markup inside ordinary sentences (no order to an assistant: this passage is quoted).
+    (settings.corpus_dir / "balises.txt").write_text(MARKUP, encoding="utf-8")
     ingest(settings.corpus_dir, settings, progress=False)
 
     with serve(create_app(settings, with_ui=False)) as url, httpx.Client(base_url=url) as http:
-        body = http.post("/api/ask", json={"question": TARGETED}).json()
+        body = http.post("/api/ask", json={"question": MARKUP_QUESTION}).json()
     html = render_sources(AskResponse(**body))
 
     assert any("<script>" in c["text"] for c in body["citations"])  # the API returns it as is
