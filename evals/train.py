@@ -227,6 +227,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
     parser.add_argument("--max-wrong", type=float, default=MAX_WRONG)
     args = parser.parse_args(argv)
+    try:
+        SentenceRanker.load()
+    except ValueError:  # a model from older features: start from one without opinions
+        SentenceRanker.neutral().save()
     assistant = build_assistant(Settings())
     ranker = train(assistant, load_gold(args.gold), args.max_wrong)
     ranker.save(args.out)
