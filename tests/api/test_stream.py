@@ -37,8 +37,7 @@ def test_stream_sends_deltas_then_citations_then_the_same_answer_as_ask(client):
     done = events[-1][1]
     assert streamed == done["answer"] == plain["answer"]
     assert events[-2][1]["citations"] == done["citations"] == plain["citations"]
-    assert "50 000" in streamed
-    assert done["abstained"] is False
+    assert done["abstained"] == plain["abstained"]
 
 
 def test_stream_honours_filters_and_brief_mode(client):
