@@ -38,7 +38,7 @@ def test_the_ranker_prefers_a_sentence_covering_the_question():
 @pytest.mark.integration
 def test_a_fresh_training_gives_the_same_model(real_assistant):
     """`make train` is deterministic on an index: two trainings give the same model, with
-    the committed model's features and strength.
+    the committed model's features.
 
     Not bit-for-bit the committed weights: Chroma builds its approximate (HNSW) graph with
     several threads, so two builds of the same corpus can give a question another passage
@@ -52,6 +52,5 @@ def test_a_fresh_training_gives_the_same_model(real_assistant):
 
     assert first.features == second.features == committed.features
     assert first.coef == second.coef and first.threshold == second.threshold
-    assert first.report["strength"] == committed.report["strength"]
     # As safe as the committed one on its own out-of-fold answers.
     assert first.report["out_of_fold_wrong"] <= 0.05
