@@ -142,6 +142,10 @@ def test_a_complete_answer_is_announced_by_a_live_region(browser, app_url):
     page = new_page(browser, "phone")
     open_chat(page, app_url)
     announcer = page.locator("#announcer")
+    # The page script gives the region its role once Gradio has rendered it.
+    page.wait_for_function(
+        "() => document.querySelector('#announcer')?.getAttribute('role') === 'status'"
+    )
     assert announcer.get_attribute("role") == "status"
     assert announcer.get_attribute("aria-live") == "polite"
 
