@@ -297,11 +297,13 @@ def test_the_profile_is_set_once_and_kept_for_the_session(browser, chat_url):
     assert page.locator("[role='tabpanel'] #profile-kind").count() == 0
     page.locator("#profile-kind input").click()
     page.get_by_role("option", name="communauté d'agglomération", exact=True).click()
+    stored = "() => Object.entries(localStorage).find(([k]) => k.includes('assistant-profile'))"
+    page.wait_for_function(f"() => !!({stored})()")
+    kind_only = page.evaluate(f"() => ({stored})()[1]")
     page.locator("#population input").fill("70000")
     page.locator("#population input").press("Tab")
-    page.wait_for_function(
-        "() => Object.keys(localStorage).some(k => k.includes('assistant-profile'))"
-    )
+    # Stored (encrypted by Gradio) once the population is in: the value changes again.
+    page.wait_for_function(f"(before) => ({stored})()[1] !== before", arg=kind_only)
 
     page.reload()
     open_chat(page, chat_url)
