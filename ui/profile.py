@@ -4,6 +4,7 @@ session."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import gradio as gr
@@ -68,19 +69,24 @@ def profile_controls() -> ProfileControls:
 
 def remember_profile(blocks: gr.Blocks, profile: ProfileControls) -> None:
     """Keep the profile in the browser (localStorage) for the session: a reload or a new
-    tab of the page finds it set. The load event also writes an empty population as empty
-    (Gradio shows None as "0" otherwise, #6728)."""
+    tab of the page finds it set. Both directions run in the page (no round trip to the
+    server), so what is stored always follows the fields, whatever the server's load. The
+    load event also writes an empty population as empty (Gradio shows None as "0" otherwise,
+    #6728)."""
     stored = gr.BrowserState([ANY_KIND, None, None], storage_key="assistant-profile")
     count = len(profile.inputs)
 
-    def restore(values):
-        values = list(values or []) + [None] * 3
-        kind = values[0] if values[0] in PROFILE_KINDS else ANY_KIND
-        return (kind, *values[1:count])
-
-    blocks.load(restore, [stored], profile.inputs)
+    kinds = json.dumps(PROFILE_KINDS, ensure_ascii=False)
+    restore = f"""(stored) => {{
+        const values = [...(Array.isArray(stored) ? stored : []), null, null, null];
+        const kind = {kinds}.includes(values[0]) ? values[0] : {json.dumps(ANY_KIND)};
+        return [kind, ...values.slice(1, {count})];
+    }}"""
+    blocks.load(None, [stored], profile.inputs, js=restore)
     for field in profile.inputs:
-        field.change(lambda *values: list(values), profile.inputs, stored, show_progress="hidden")
+        field.change(
+            None, profile.inputs, stored, js="(...values) => [values]", show_progress="hidden"
+        )
 
 
 def profile_of(
