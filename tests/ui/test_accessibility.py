@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from browser_helpers import VIEWPORTS, ask, new_page, open_chat
 from helpers import make_settings, serve, write_small_corpus
 
 from assistant.serving.api import create_app
@@ -15,7 +16,6 @@ from ingest.index import ingest
 
 pytestmark = pytest.mark.integration
 
-VIEWPORTS = {"desktop": (1440, 1000), "phone": (390, 844)}
 QUESTION = "Quelles collectivités doivent ouvrir leurs données publiques ?"
 BLOCKING = ("serious", "critical")
 
@@ -35,25 +35,6 @@ def axe():
     from axe_playwright_python.sync_playwright import Axe
 
     return Axe()
-
-
-def new_page(browser, viewport: str):
-    width, height = VIEWPORTS[viewport]
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="fr-FR")
-    context.set_default_timeout(30_000)
-    return context.new_page()
-
-
-def open_chat(page, url: str) -> None:
-    page.goto(url)
-    page.locator("#sources .sources-empty").wait_for()
-
-
-def ask(page, question: str) -> None:
-    turn = page.locator("#chat [data-testid='bot']").count()
-    page.locator("#question textarea").fill(question)
-    page.locator("#question textarea").press("Enter")
-    page.locator(f"#sources [data-turn='{turn}']").wait_for()
 
 
 def open_tab(page, name: str) -> None:

@@ -6,19 +6,13 @@ import time
 from pathlib import Path
 
 import pytest
-from browser_helpers import screenshot
+from browser_helpers import open_chat, screenshot
 
 from assistant.serving.feedback import FeedbackStore
 
 pytestmark = pytest.mark.integration
 
 REEN = "Ma communauté de communes doit-elle adopter une stratégie numérique responsable (REEN) ?"
-
-
-def open_chat(page, url: str) -> None:
-    """Load the chat and wait until the app has mounted (its handlers are bound then)."""
-    page.goto(url)
-    page.locator("#sources .sources-empty").wait_for()
 
 
 def ask(page, question: str) -> str:

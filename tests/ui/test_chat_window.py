@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_helpers import screenshot
+from browser_helpers import VIEWPORTS, ask, new_page, open_chat, screenshot
 from helpers import make_settings, serve, write_small_corpus
 
 from assistant.serving.api import create_app
@@ -19,7 +19,6 @@ from ui.app import EXAMPLES
 
 pytestmark = pytest.mark.integration
 
-VIEWPORTS = {"desktop": (1440, 1000), "phone": (390, 844)}
 OPEN_DATA = "Quelles collectivités doivent ouvrir leurs données publiques ?"
 CHARGING = "Quand les bornes de recharge des véhicules électriques municipaux sont-elles posées ?"
 FIGURES = "Quelle part des communes publie ses données ouvertes selon l'enquête ?"
@@ -58,32 +57,12 @@ def chat_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-def new_page(browser, viewport: str, locale: str = "fr-FR"):
-    width, height = VIEWPORTS[viewport]
-    context = browser.new_context(viewport={"width": width, "height": height}, locale=locale)
-    context.set_default_timeout(30_000)
-    return context.new_page()
-
-
 @pytest.fixture(params=list(VIEWPORTS))
 def screen(request, browser) -> Iterator[tuple[str, object]]:
     """(viewport name, a fresh page) at 1440 px and at 390 px."""
     page = new_page(browser, request.param)
     yield request.param, page
     page.context.close()
-
-
-def open_chat(page, url: str) -> None:
-    page.goto(url)
-    page.locator("#sources .sources-empty").wait_for()
-
-
-def ask(page, question: str) -> None:
-    """Send a question with Enter and wait until its answer is complete."""
-    turn = page.locator("#chat [data-testid='bot']").count()
-    page.locator("#question textarea").fill(question)
-    page.locator("#question textarea").press("Enter")
-    page.locator(f"#sources [data-turn='{turn}']").wait_for()
 
 
 def in_viewport(locator) -> bool:
