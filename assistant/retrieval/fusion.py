@@ -9,7 +9,7 @@ from typing import Protocol
 from assistant.errors import ConfigurationError, InvalidQuestionError
 from assistant.retrieval.lexical import Bm25Index
 from assistant.retrieval.sentence_index import SentenceIndex
-from assistant.retrieval.store import ChromaIndex, StoredChunk
+from assistant.retrieval.store import ChromaIndex, ExactSearch, StoredChunk
 from assistant.retrieval.units import announced, goes_on
 from assistant.schemas import Filters, Passage
 
@@ -109,6 +109,7 @@ class HybridRetriever:
         self.rrf_k = rrf_k
         self.reranker = reranker or NoopReranker()
         self._metadata = {c.id: c.metadata for c in store.all()}
+        self.dense = ExactSearch.of(store)
         # The metadata is a snapshot of the index: what is derived from it is derived once,
         # not on every question.
         self._speakers = sorted(
@@ -163,15 +164,9 @@ class HybridRetriever:
         allowed = self._allowed(filters)
         if allowed is not None and not allowed:
             return []
-        where = None
-        if allowed is not None:
-            docs = sorted({self._metadata[i]["doc_id"] for i in allowed})
-            where = {"doc_id": {"$in": docs}}
         if vector is None:
             vector = self.store.embeddings.embed_query(question)
-        dense = self.store.search(vector, self.candidates, where)
-        if allowed is not None:
-            dense = [(i, s) for i, s in dense if i in allowed]
+        dense = self.dense.search(vector, self.candidates, allowed)
         lexical = self.lexical.search(lexical_query or question, self.candidates, allowed)
         rankings = [dense, lexical]
         # A sentence that answers alone ranks its passage (a passage ranks as its best one).

@@ -82,7 +82,7 @@ def test_unknown_document_id_is_refused_with_its_name(retriever):
 
 def test_reciprocal_rank_fusion_adds_both_rankings(retriever):
     question = "stratégie numérique responsable des intercommunalités"
-    dense = retriever.store.search(
+    dense = retriever.dense.search(
         retriever.store.embeddings.embed_query(question), retriever.candidates
     )
     lexical = retriever.lexical.search(question, retriever.candidates)
@@ -198,3 +198,31 @@ def test_a_passage_announcing_sections_is_quoted_with_their_headings(hash_settin
         build_query("Quels dispositifs de la région accompagnent le numérique ?", []), [intro]
     )
     assert "trois dispositifs : Le fonds vert numérique ; Le guichet des usages ; " in answer.answer
+
+
+def test_the_dense_ranking_is_exact_over_every_stored_vector(retriever):
+    """The nearest passages by cosine among all of them, not an approximate graph's."""
+    ids, vectors = retriever.store.vectors()
+    question = retriever.store.embeddings.embed_query("stratégie numérique responsable")
+    cosine = {
+        chunk_id: sum(a * b for a, b in zip(row, question, strict=True))
+        / (sum(a * a for a in row) * sum(b * b for b in question)) ** 0.5
+        for chunk_id, row in zip(ids, vectors.tolist(), strict=True)
+    }
+    expected = sorted(cosine, key=cosine.get, reverse=True)
+
+    ranking = retriever.dense.search(question, k=len(ids))
+
+    assert len(ids) > 5
+    assert [i for i, _ in ranking] == expected
+    assert [s for _, s in ranking] == pytest.approx([cosine[i] for i in expected], abs=1e-5)
+
+
+def test_the_dense_ranking_keeps_to_the_allowed_passages(retriever):
+    question = retriever.store.embeddings.embed_query("réunion plénière")
+    allowed = {i for i, _ in retriever.dense.search(question, k=100)[1::2]}
+
+    ranking = retriever.dense.search(question, k=100, allowed=allowed)
+
+    assert {i for i, _ in ranking} == allowed
+    assert retriever.dense.search(question, k=100, allowed=set()) == []
