@@ -4,10 +4,12 @@ For every gold question the assistant retrieves its passages as it would to answ
 candidate sentence is labelled positive when it holds one of the case's evidence quotes.
 A logistic regression is fitted on the candidates' features; its strength is chosen by
 k-fold cross-validation grouped by question (no question is ever scored by a model that
-saw it). On the out-of-fold probabilities, the refusal threshold is the lowest one whose
-answered questions are wrong (top sentence without evidence, or an unanswerable question
-answered) at most `MAX_WRONG` of the time. Deterministic: the same index gives the same
-model, which is committed as `assistant/answering/ranker.json`.
+saw it). Each question is then answered by a model that did not see it: its best sentence's
+probability, that sentence's lead over the best of another passage, and whether the answer
+is right (as the evaluation scores it) train the answer-confidence model, whose refusal
+threshold is the lowest one at which wrong answers (out of fold) stay at most `MAX_WRONG` of
+the questions. Deterministic: the same index gives the same model, which is committed as
+`assistant/answering/ranker.json`.
 """
 
 from __future__ import annotations
@@ -19,12 +21,18 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GroupKFold
+from sklearn.model_selection import GroupKFold, RepeatedStratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
-from assistant.answering.extractive import ExtractiveAnswerer
+from assistant.answering.extractive import ExtractiveAnswerer, best_two
 from assistant.answering.extractive import evidence as usable_hits
-from assistant.answering.rank import FEATURES, MODEL_PATH, SentenceRanker
+from assistant.answering.rank import (
+    FEATURES,
+    MODEL_PATH,
+    AnswerConfidence,
+    SentenceRanker,
+    answer_features,
+)
 from assistant.core import Assistant, build_assistant
 from assistant.settings import Settings
 from evals.gold import DEFAULT_GOLD, GoldCase, load_gold
@@ -34,6 +42,8 @@ from evals.metrics import classify_outcome, facts_correct, passage_holds
 FOLDS = 5
 STRENGTHS = (0.03, 0.1, 0.3, 1.0, 3.0)  # inverse regularisation C tried by cross-validation
 MAX_WRONG = 0.05  # wrong answers among answered questions the threshold allows, out of fold
+CONFIDENCE_STRENGTH = 1.0  # the answer-confidence model's C (two features: barely regularised)
+CONFIDENCE_REPEATS = 10  # repetitions of its out-of-fold estimate (121 questions: noisy alone)
 MIN_RUN = 5  # words a sentence must share in a row with a quote to hold part of it
 
 
@@ -154,17 +164,24 @@ def _ranker(mean, scale, model, threshold: float, report: dict | None = None) ->
     )
 
 
-def answer_outcomes(
-    data: Candidates, cases: list[GoldCase], lexical, strength: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each question answered by a ranker trained without it (no refusal): the answer's
-    confidence and whether it is right, as the evaluation scores it (every key fact in the
-    answer; an unanswerable question answered is wrong)."""
-    confidence = np.zeros(len(cases))
+@dataclass
+class Outcomes:
+    """Each question answered by a ranker trained without it (no refusal)."""
+
+    best: np.ndarray  # the best sentence's probability
+    runner_up: np.ndarray  # the best probability of another passage's sentence
+    right: np.ndarray  # whether the answer is right, as the evaluation scores it
+
+
+def answer_outcomes(data: Candidates, cases: list[GoldCase], lexical, strength: float) -> Outcomes:
+    """Each question answered by a ranker trained without it (no refusal): its best two
+    probabilities and whether the answer is right, as the evaluation scores it (every key
+    fact in the answer; an unanswerable question answered is wrong)."""
+    best, runner_up = np.zeros(len(cases)), np.zeros(len(cases))
     right = np.zeros(len(cases), dtype=bool)
     for train_rows, _ in GroupKFold(n_splits=FOLDS).split(data.features, groups=data.groups):
         ranker = _ranker(*_fit(data.features[train_rows], data.labels[train_rows], strength), 0.0)
-        answerer = ExtractiveAnswerer(lexical, ranker=ranker)
+        answerer = ExtractiveAnswerer(lexical, ranker=ranker.never_refusing())
         for question in sorted(set(range(len(cases))) - set(data.groups[train_rows])):
             query, hits = data.prepared[question]
             candidates = answerer.candidates(query, hits)
@@ -173,9 +190,34 @@ def answer_outcomes(
             draft = answerer.answer(query, hits)
             case = cases[question]
             ok = facts_correct(draft.answer, case.key_facts)
-            confidence[question] = candidates[0].score
+            best[question], runner_up[question] = best_two(candidates)
             right[question] = classify_outcome(case.expected, draft.abstained, ok) == "correct"
-    return confidence, right
+    return Outcomes(best, runner_up, right)
+
+
+def fit_confidence(outcomes: Outcomes, max_wrong: float) -> tuple[AnswerConfidence, np.ndarray]:
+    """The answer-confidence model and its refusal threshold, with each question's
+    out-of-fold confidence (averaged over repeated stratified folds)."""
+    features = np.array(
+        [answer_features(b, r) for b, r in zip(outcomes.best, outcomes.runner_up, strict=True)]
+    )
+    right = outcomes.right.astype(int)
+    confidence = np.zeros(len(right))
+    folds = RepeatedStratifiedKFold(n_splits=FOLDS, n_repeats=CONFIDENCE_REPEATS, random_state=0)
+    for train_rows, test_rows in folds.split(features, right):
+        mean, scale, model = _fit(features[train_rows], right[train_rows], CONFIDENCE_STRENGTH)
+        scores = model.predict_proba((features[test_rows] - mean) / scale)[:, 1]
+        confidence[test_rows] += scores / CONFIDENCE_REPEATS
+    threshold = choose_threshold(confidence, outcomes.right, max_wrong)
+    mean, scale, model = _fit(features, right, CONFIDENCE_STRENGTH)
+    answer_model = AnswerConfidence(
+        mean=[round(float(v), 6) for v in mean],
+        scale=[round(float(v), 6) for v in scale],
+        coef=[round(float(v), 6) for v in model.coef_[0]],
+        intercept=round(float(model.intercept_[0]), 6),
+        threshold=round(threshold, 4),
+    )
+    return answer_model, confidence
 
 
 def choose_threshold(confidence: np.ndarray, right: np.ndarray, max_wrong: float) -> float:
@@ -201,24 +243,29 @@ def train(assistant: Assistant, cases: list[GoldCase], max_wrong: float = MAX_WR
     count = len(cases)
     best = None
     for strength in STRENGTHS:
-        confidence, right = answer_outcomes(data, cases, lexical, strength)
-        threshold = choose_threshold(confidence, right, max_wrong)
-        answered = confidence >= threshold
-        correct = int((answered & right).sum())
+        outcomes = answer_outcomes(data, cases, lexical, strength)
+        confidence_model, confidence = fit_confidence(outcomes, max_wrong)
+        answered = confidence >= confidence_model.threshold
+        correct = int((answered & outcomes.right).sum())
         report[f"out_of_fold_correct_C={strength}"] = round(correct / count, 4)
         if best is None or correct > best[1]:
-            best = (strength, correct, threshold, confidence, right)
-    strength, _, threshold, confidence, right = best
-    answered = confidence >= threshold
+            best = (strength, correct, outcomes, confidence_model, confidence)
+    strength, _, outcomes, confidence_model, confidence = best
+    right = outcomes.right
+    answered = confidence >= confidence_model.threshold
     report.update(
         strength=strength,
-        threshold=round(threshold, 4),
+        answer_threshold=confidence_model.threshold,
         out_of_fold_without_refusal_correct=round(float(right.mean()), 4),
         out_of_fold_answered=round(float(answered.mean()), 4),
         out_of_fold_correct=round(float((answered & right).sum() / count), 4),
         out_of_fold_wrong=round(float((answered & ~right).sum() / count), 4),
     )
-    return _ranker(*_fit(data.features, data.labels, strength), threshold, report)
+    # The answers were scored with every sentence that adds a concept of the question, as
+    # `answer_outcomes` composes them: the answerer composes them so (no sentence threshold).
+    ranker = _ranker(*_fit(data.features, data.labels, strength), 0.0, report)
+    ranker.confidence = confidence_model
+    return ranker
 
 
 def main(argv: list[str] | None = None) -> None:

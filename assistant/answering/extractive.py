@@ -88,6 +88,13 @@ class _Candidate:
     features: dict[str, float] = field(default_factory=dict)
 
 
+def best_two(candidates: list[_Candidate]) -> tuple[float, float]:
+    """The best candidate's probability, and the best one of another passage (0 if none)."""
+    best = candidates[0]
+    other = next((c.score for c in candidates if c.hit_index != best.hit_index), 0.0)
+    return best.score, other
+
+
 class ExtractiveAnswerer:
     """Quotes the sentences the ranker finds most likely to answer, each with its `[n]`.
 
@@ -207,7 +214,7 @@ class ExtractiveAnswerer:
         hits = evidence(hits)
         candidates = self.candidates(query, hits)
         trace = self._trace(candidates)
-        if not candidates or candidates[0].score < self.ranker.threshold:
+        if not candidates or not self.ranker.confident(*best_two(candidates)):
             return dataclasses.replace(self._refusal(query, hits), trace=trace)
         frame = frame_of(query)
         quoter = _Quoter(hits, frame.list)
@@ -235,9 +242,12 @@ class ExtractiveAnswerer:
 
     def _trace(self, candidates: list[_Candidate], shown: int = 5) -> dict:
         """The decision behind an answer: the best sentences and what moved their scores."""
+        ranker = self.ranker
+        confidence = ranker.answer_confidence(*best_two(candidates)) if candidates else 0.0
         return {
-            "confidence": round(candidates[0].score, 4) if candidates else 0.0,
-            "threshold": self.ranker.threshold,
+            "confidence": round(confidence, 4),
+            "threshold": ranker.confidence.threshold if ranker.confidence else ranker.threshold,
+            "sentence_threshold": ranker.threshold,
             "candidates": [
                 {
                     "passage": c.hit_index + 1,

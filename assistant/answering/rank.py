@@ -4,15 +4,18 @@ Each sentence of the retrieved passages is described by general features (how mu
 question it covers, its passage's rank and similarity, whether it holds the kind of answer
 the question wants…). A logistic regression, trained on the gold set's evidence labels by
 `make train` (`evals/train.py`), turns them into the probability that the sentence holds
-the answer. The best sentence's probability is the answer's confidence: below one
-threshold, chosen by cross-validation, the assistant refuses and shows the closest passages.
+the answer. Whether to answer at all is a question about the whole ranking: a second,
+smaller model turns the best sentence's probability and its lead over the best sentence of
+any other passage (two passages that compete for the answer mean doubt) into the
+confidence that the answer is right. Below one threshold, chosen by cross-validation, the
+assistant refuses and shows the closest passages.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 MODEL_PATH = Path(__file__).with_name("ranker.json")
@@ -44,9 +47,46 @@ FEATURES: tuple[str, ...] = (
 )
 
 
+# What the answer's confidence is computed from, per question.
+ANSWER_FEATURES: tuple[str, ...] = (
+    "best",  # the log-odds of the best sentence's probability
+    "lead",  # how far the best sentence's probability is above any other passage's best
+)
+
+
+def answer_features(best: float, runner_up: float) -> list[float]:
+    """The answer's features from its best sentence's probability and the best of another
+    passage (0 when no other passage has a candidate)."""
+    best = min(max(best, 1e-6), 1 - 1e-6)
+    return [math.log(best / (1 - best)), best - runner_up]
+
+
+@dataclass
+class AnswerConfidence:
+    """Logistic regression over ANSWER_FEATURES: the probability that the answer is right;
+    below `threshold` the assistant refuses."""
+
+    mean: list[float]
+    scale: list[float]
+    coef: list[float]
+    intercept: float
+    threshold: float
+
+    def of(self, best: float, runner_up: float) -> float:
+        """The confidence in an answer whose best sentence has probability `best`."""
+        z = self.intercept
+        for value, mean, scale, coef in zip(
+            answer_features(best, runner_up), self.mean, self.scale, self.coef, strict=True
+        ):
+            z += coef * (value - mean) / scale
+        return 1.0 / (1.0 + math.exp(-z))
+
+
 @dataclass
 class SentenceRanker:
-    """Logistic regression over standardised features, with its refusal threshold."""
+    """Logistic regression over standardised features; `threshold` is the probability a
+    sentence needs to join the answer, `confidence` decides whether to answer at all
+    (without it, the best sentence must reach `threshold`)."""
 
     features: list[str]
     mean: list[float]
@@ -55,6 +95,28 @@ class SentenceRanker:
     intercept: float
     threshold: float
     report: dict = field(default_factory=dict)
+    confidence: AnswerConfidence | None = None
+
+    def __post_init__(self):
+        if isinstance(self.confidence, dict):
+            self.confidence = AnswerConfidence(**self.confidence)
+
+    def answer_confidence(self, best: float, runner_up: float) -> float:
+        """The confidence that an answer is right, from its best sentence's probability and
+        the best one of another passage."""
+        if self.confidence is None:
+            return best
+        return self.confidence.of(best, runner_up)
+
+    def never_refusing(self) -> SentenceRanker:
+        """The same ranking without its refusal: what an answer is made of once it answers."""
+        return replace(self, threshold=0.0, confidence=None)
+
+    def confident(self, best: float, runner_up: float) -> bool:
+        """Whether to answer rather than refuse."""
+        if self.confidence is None:
+            return best >= self.threshold
+        return self.confidence.of(best, runner_up) >= self.confidence.threshold
 
     def probability(self, values: dict[str, float]) -> float:
         """The probability that a sentence with these feature values holds the answer."""

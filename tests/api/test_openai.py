@@ -70,7 +70,12 @@ def test_history_makes_a_follow_up_question_understood(sdk):
 def test_english_question_gets_english_sources_heading(sdk):
     completion = sdk.chat.completions.create(
         model=MODEL_ID,
-        messages=[{"role": "user", "content": "Does my CC need a REEN strategy?"}],
+        messages=[
+            {
+                "role": "user",
+                "content": "Which local authorities must adopt a responsible digital strategy?",
+            }
+        ],
     )
 
     assert "According to the documents" in completion.choices[0].message.content

@@ -1,6 +1,5 @@
 """The extractive answerer and the text helpers it relies on."""
 
-import dataclasses
 import re
 
 import pytest
@@ -78,7 +77,7 @@ def answerer() -> ExtractiveAnswerer:
 
 
 # The committed ranker without its refusal: what the answer is made of once it answers.
-NEVER_REFUSES = dataclasses.replace(SentenceRanker.load(), threshold=0.0)
+NEVER_REFUSES = SentenceRanker.load().never_refusing()
 
 
 @pytest.fixture(scope="module")

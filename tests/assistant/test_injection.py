@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from assistant.answering.extractive import ExtractiveAnswerer
@@ -78,9 +76,7 @@ def test_an_injected_document_does_not_take_over_the_answer():
 
     draft = answerer.answer(build_query(question, []), hits)
     # The same ranking without its refusal: what the answer quotes once it answers.
-    composer = ExtractiveAnswerer(
-        answerer.lexical, ranker=dataclasses.replace(answerer.ranker, threshold=0.0)
-    )
+    composer = ExtractiveAnswerer(answerer.lexical, ranker=answerer.ranker.never_refusing())
     composed = composer.answer(build_query(question, []), hits)
 
     for text in (draft.answer, composed.answer):  # a refusal's closest passages included
