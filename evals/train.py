@@ -37,13 +37,17 @@ from assistant.core import Assistant, build_assistant
 from assistant.settings import Settings
 from evals.gold import DEFAULT_GOLD, GoldCase, load_gold
 from evals.matching import contains, normalize
-from evals.metrics import classify_outcome, facts_correct, passage_holds
+from evals.metrics import citation_precision, classify_outcome, facts_correct, passage_holds
 
 FOLDS = 5
 STRENGTHS = (0.03, 0.1, 0.3, 1.0, 3.0)  # inverse regularisation C tried by cross-validation
 MAX_WRONG = 0.05  # wrong answers among answered questions the threshold allows, out of fold
 CONFIDENCE_STRENGTH = 1.0  # the answer-confidence model's C (two features: barely regularised)
 CONFIDENCE_REPEATS = 10  # repetitions of its out-of-fold estimate (121 questions: noisy alone)
+# Another passage's sentence joins an answer from the lowest of these probabilities at which
+# the answers' citations still hold the evidence MIN_CITATION_PRECISION of the time.
+SENTENCE_THRESHOLDS = (0.0, 0.1, 0.2, 0.3, 0.4)
+MIN_CITATION_PRECISION = 0.7
 MIN_RUN = 5  # words a sentence must share in a row with a quote to hold part of it
 
 
@@ -171,18 +175,24 @@ class Outcomes:
     best: np.ndarray  # the best sentence's probability
     runner_up: np.ndarray  # the best probability of another passage's sentence
     right: np.ndarray  # whether the answer is right, as the evaluation scores it
+    precision: np.ndarray  # share of its citations holding evidence (nan: not applicable)
 
 
-def answer_outcomes(data: Candidates, cases: list[GoldCase], lexical, strength: float) -> Outcomes:
-    """Each question answered by a ranker trained without it (no refusal): its best two
-    probabilities and whether the answer is right, as the evaluation scores it (every key
-    fact in the answer; an unanswerable question answered is wrong)."""
-    best, runner_up = np.zeros(len(cases)), np.zeros(len(cases))
-    right = np.zeros(len(cases), dtype=bool)
+def answer_outcomes(
+    data: Candidates, cases: list[GoldCase], lexical, strength: float, sentence_threshold: float
+) -> Outcomes:
+    """Each question answered by a ranker trained without it (no refusal), quoting other
+    passages' sentences from `sentence_threshold` up: its best two probabilities, whether
+    the answer is right as the evaluation scores it (every key fact in the answer; an
+    unanswerable question answered is wrong), and its citations' precision."""
+    count = len(cases)
+    best, runner_up, precision = np.zeros(count), np.zeros(count), np.full(count, np.nan)
+    right = np.zeros(count, dtype=bool)
     for train_rows, _ in GroupKFold(n_splits=FOLDS).split(data.features, groups=data.groups):
-        ranker = _ranker(*_fit(data.features[train_rows], data.labels[train_rows], strength), 0.0)
-        answerer = ExtractiveAnswerer(lexical, ranker=ranker.never_refusing())
-        for question in sorted(set(range(len(cases))) - set(data.groups[train_rows])):
+        fitted = _fit(data.features[train_rows], data.labels[train_rows], strength)
+        ranker = _ranker(*fitted, sentence_threshold).never_refusing()
+        answerer = ExtractiveAnswerer(lexical, ranker=ranker)
+        for question in sorted(set(range(count)) - set(data.groups[train_rows])):
             query, hits = data.prepared[question]
             candidates = answerer.candidates(query, hits)
             if not candidates:
@@ -192,7 +202,24 @@ def answer_outcomes(data: Candidates, cases: list[GoldCase], lexical, strength: 
             ok = facts_correct(draft.answer, case.key_facts)
             best[question], runner_up[question] = best_two(candidates)
             right[question] = classify_outcome(case.expected, draft.abstained, ok) == "correct"
-    return Outcomes(best, runner_up, right)
+            cited = citation_precision(
+                [c.model_dump() for c in draft.citations], [e.model_dump() for e in case.evidence]
+            )
+            precision[question] = np.nan if cited is None else cited
+    return Outcomes(best, runner_up, right, precision)
+
+
+def choose_sentence_threshold(
+    data: Candidates, cases: list[GoldCase], lexical, strength: float
+) -> tuple[float, Outcomes]:
+    """The lowest threshold (quoting the most) at which the answers' citations hold the
+    evidence at least `MIN_CITATION_PRECISION` of the time, out of fold, with its outcomes
+    (the highest threshold tried when none reaches it)."""
+    for threshold in SENTENCE_THRESHOLDS:
+        outcomes = answer_outcomes(data, cases, lexical, strength, threshold)
+        if np.nanmean(outcomes.precision) >= MIN_CITATION_PRECISION:
+            break
+    return threshold, outcomes
 
 
 def fit_confidence(outcomes: Outcomes, max_wrong: float) -> tuple[AnswerConfidence, np.ndarray]:
@@ -243,27 +270,27 @@ def train(assistant: Assistant, cases: list[GoldCase], max_wrong: float = MAX_WR
     count = len(cases)
     best = None
     for strength in STRENGTHS:
-        outcomes = answer_outcomes(data, cases, lexical, strength)
+        threshold, outcomes = choose_sentence_threshold(data, cases, lexical, strength)
         confidence_model, confidence = fit_confidence(outcomes, max_wrong)
         answered = confidence >= confidence_model.threshold
         correct = int((answered & outcomes.right).sum())
         report[f"out_of_fold_correct_C={strength}"] = round(correct / count, 4)
         if best is None or correct > best[1]:
-            best = (strength, correct, outcomes, confidence_model, confidence)
-    strength, _, outcomes, confidence_model, confidence = best
+            best = (strength, correct, threshold, outcomes, confidence_model, confidence)
+    strength, _, threshold, outcomes, confidence_model, confidence = best
     right = outcomes.right
     answered = confidence >= confidence_model.threshold
     report.update(
         strength=strength,
+        sentence_threshold=threshold,
+        out_of_fold_citation_precision=round(float(np.nanmean(outcomes.precision)), 4),
         answer_threshold=confidence_model.threshold,
         out_of_fold_without_refusal_correct=round(float(right.mean()), 4),
         out_of_fold_answered=round(float(answered.mean()), 4),
         out_of_fold_correct=round(float((answered & right).sum() / count), 4),
         out_of_fold_wrong=round(float((answered & ~right).sum() / count), 4),
     )
-    # The answers were scored with every sentence that adds a concept of the question, as
-    # `answer_outcomes` composes them: the answerer composes them so (no sentence threshold).
-    ranker = _ranker(*_fit(data.features, data.labels, strength), 0.0, report)
+    ranker = _ranker(*_fit(data.features, data.labels, strength), threshold, report)
     ranker.confidence = confidence_model
     return ranker
 

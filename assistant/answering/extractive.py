@@ -290,7 +290,12 @@ class ExtractiveAnswerer:
                     continue
                 if not adds and document in documents:
                     continue
-            elif candidate.score < self.ranker.threshold or not adds:
+            elif not adds or (
+                candidate.score < self.ranker.threshold
+                and candidate.hit_index not in {c.hit_index for c in chosen}
+            ):
+                # A sentence of a passage already cited may complete it whatever its
+                # probability; another passage (another citation) must be likely.
                 continue
             if any(candidate.text in c.text or c.text in candidate.text for c in chosen):
                 continue

@@ -85,8 +85,8 @@ class AnswerConfidence:
 @dataclass
 class SentenceRanker:
     """Logistic regression over standardised features; `threshold` is the probability a
-    sentence needs to join the answer, `confidence` decides whether to answer at all
-    (without it, the best sentence must reach `threshold`)."""
+    sentence of another passage needs to join the answer, `confidence` decides whether to
+    answer at all (without it, the best sentence must reach `threshold`)."""
 
     features: list[str]
     mean: list[float]
@@ -96,6 +96,7 @@ class SentenceRanker:
     threshold: float
     report: dict = field(default_factory=dict)
     confidence: AnswerConfidence | None = None
+    refuses: bool = True
 
     def __post_init__(self):
         if isinstance(self.confidence, dict):
@@ -110,10 +111,12 @@ class SentenceRanker:
 
     def never_refusing(self) -> SentenceRanker:
         """The same ranking without its refusal: what an answer is made of once it answers."""
-        return replace(self, threshold=0.0, confidence=None)
+        return replace(self, refuses=False)
 
     def confident(self, best: float, runner_up: float) -> bool:
         """Whether to answer rather than refuse."""
+        if not self.refuses:
+            return True
         if self.confidence is None:
             return best >= self.threshold
         return self.confidence.of(best, runner_up) >= self.confidence.threshold

@@ -33,7 +33,8 @@ def test_the_confidence_learns_that_a_close_second_passage_means_doubt():
     runner_up = best - rng.uniform(0.0, 0.3, 200)
     right = (best - runner_up) + rng.normal(0, 0.05, 200) > 0.15
 
-    model, confidence = fit_confidence(Outcomes(best, runner_up, right), max_wrong=0.05)
+    outcomes = Outcomes(best, runner_up, right, np.full(200, np.nan))
+    model, confidence = fit_confidence(outcomes, max_wrong=0.05)
 
     assert model.coef[1] > 0
     assert model.of(0.8, 0.3) > model.of(0.8, 0.75)
@@ -53,6 +54,7 @@ def test_the_ranker_survives_saving_and_loading(tmp_path):
     again = SentenceRanker.load(tmp_path / "ranker.json")
     assert again == ranker
     assert again.never_refusing().confident(0.01, 0.0)
+    assert not again.confident(0.01, 0.0)
 
 
 def test_the_ranker_prefers_a_sentence_covering_the_question():
@@ -80,6 +82,7 @@ def test_a_fresh_training_gives_the_committed_model(real_assistant):
     assert first == second
     assert first.features == committed.features
     assert first.report["strength"] == committed.report["strength"]
+    assert first.threshold == committed.threshold
     assert first.coef == pytest.approx(committed.coef, abs=0.05)
     assert first.confidence.coef == pytest.approx(committed.confidence.coef, abs=0.05)
     assert first.confidence.threshold == pytest.approx(committed.confidence.threshold, abs=0.05)
