@@ -24,14 +24,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold, RepeatedStratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
-from assistant.answering.extractive import ExtractiveAnswerer, best_two
+from assistant.answering.extractive import ExtractiveAnswerer, ranking_of
 from assistant.answering.extractive import evidence as usable_hits
 from assistant.answering.rank import (
     FEATURES,
     MODEL_PATH,
     AnswerConfidence,
+    Ranking,
     SentenceRanker,
-    answer_features,
 )
 from assistant.core import Assistant, build_assistant
 from assistant.settings import Settings
@@ -172,8 +172,7 @@ def _ranker(mean, scale, model, threshold: float, report: dict | None = None) ->
 class Outcomes:
     """Each question answered by a ranker trained without it (no refusal)."""
 
-    best: np.ndarray  # the best sentence's probability
-    runner_up: np.ndarray  # the best probability of another passage's sentence
+    rankings: list[Ranking]  # what each question's ranking says (all zero: no candidate)
     right: np.ndarray  # whether the answer is right, as the evaluation scores it
     precision: np.ndarray  # share of its citations holding evidence (nan: not applicable)
 
@@ -182,11 +181,11 @@ def answer_outcomes(
     data: Candidates, cases: list[GoldCase], lexical, strength: float, sentence_threshold: float
 ) -> Outcomes:
     """Each question answered by a ranker trained without it (no refusal), quoting other
-    passages' sentences from `sentence_threshold` up: its best two probabilities, whether
+    passages' sentences from `sentence_threshold` up: what its ranking says, whether
     the answer is right as the evaluation scores it (every key fact in the answer; an
     unanswerable question answered is wrong), and its citations' precision."""
     count = len(cases)
-    best, runner_up, precision = np.zeros(count), np.zeros(count), np.full(count, np.nan)
+    rankings, precision = [Ranking(0.0, 0.0, 0.0)] * count, np.full(count, np.nan)
     right = np.zeros(count, dtype=bool)
     for train_rows, _ in GroupKFold(n_splits=FOLDS).split(data.features, groups=data.groups):
         fitted = _fit(data.features[train_rows], data.labels[train_rows], strength)
@@ -200,13 +199,13 @@ def answer_outcomes(
             draft = answerer.answer(query, hits)
             case = cases[question]
             ok = facts_correct(draft.answer, case.key_facts)
-            best[question], runner_up[question] = best_two(candidates)
+            rankings[question] = ranking_of(candidates)
             right[question] = classify_outcome(case.expected, draft.abstained, ok) == "correct"
             cited = citation_precision(
                 [c.model_dump() for c in draft.citations], [e.model_dump() for e in case.evidence]
             )
             precision[question] = np.nan if cited is None else cited
-    return Outcomes(best, runner_up, right, precision)
+    return Outcomes(rankings, right, precision)
 
 
 def choose_sentence_threshold(
@@ -225,9 +224,7 @@ def choose_sentence_threshold(
 def fit_confidence(outcomes: Outcomes, max_wrong: float) -> tuple[AnswerConfidence, np.ndarray]:
     """The answer-confidence model and its refusal threshold, with each question's
     out-of-fold confidence (averaged over repeated stratified folds)."""
-    features = np.array(
-        [answer_features(b, r) for b, r in zip(outcomes.best, outcomes.runner_up, strict=True)]
-    )
+    features = np.array([ranking.features() for ranking in outcomes.rankings])
     right = outcomes.right.astype(int)
     confidence = np.zeros(len(right))
     folds = RepeatedStratifiedKFold(n_splits=FOLDS, n_repeats=CONFIDENCE_REPEATS, random_state=0)

@@ -22,7 +22,7 @@ from assistant.answering.conditions import (
 from assistant.answering.focus import mentions_focus, terms
 from assistant.answering.frame import DATE, FIGURE, ROLE, frame_of
 from assistant.answering.quoting import next_passage, quote_in_context
-from assistant.answering.rank import SentenceRanker
+from assistant.answering.rank import Ranking, SentenceRanker
 from assistant.answering.rules import Rulebook
 from assistant.answering.verdict import Cited, verdict_line
 from assistant.glossary import query_concepts
@@ -88,11 +88,12 @@ class _Candidate:
     features: dict[str, float] = field(default_factory=dict)
 
 
-def best_two(candidates: list[_Candidate]) -> tuple[float, float]:
-    """The best candidate's probability, and the best one of another passage (0 if none)."""
+def ranking_of(candidates: list[_Candidate]) -> Ranking:
+    """What the ranking says about answering: the best candidate's probability, the best
+    one of another passage (0 if none), the best one's passage's dense similarity."""
     best = candidates[0]
     other = next((c.score for c in candidates if c.hit_index != best.hit_index), 0.0)
-    return best.score, other
+    return Ranking(best.score, other, best.features.get("dense", 0.0))
 
 
 class ExtractiveAnswerer:
@@ -214,7 +215,7 @@ class ExtractiveAnswerer:
         hits = evidence(hits)
         candidates = self.candidates(query, hits)
         trace = self._trace(candidates)
-        if not candidates or not self.ranker.confident(*best_two(candidates)):
+        if not candidates or not self.ranker.confident(ranking_of(candidates)):
             return dataclasses.replace(self._refusal(query, hits), trace=trace)
         frame = frame_of(query)
         quoter = _Quoter(hits, frame.list)
@@ -243,7 +244,7 @@ class ExtractiveAnswerer:
     def _trace(self, candidates: list[_Candidate], shown: int = 5) -> dict:
         """The decision behind an answer: the best sentences and what moved their scores."""
         ranker = self.ranker
-        confidence = ranker.answer_confidence(*best_two(candidates)) if candidates else 0.0
+        confidence = ranker.answer_confidence(ranking_of(candidates)) if candidates else 0.0
         return {
             "confidence": round(confidence, 4),
             "threshold": ranker.confidence.threshold if ranker.confidence else ranker.threshold,

@@ -51,14 +51,22 @@ FEATURES: tuple[str, ...] = (
 ANSWER_FEATURES: tuple[str, ...] = (
     "best",  # the log-odds of the best sentence's probability
     "lead",  # how far the best sentence's probability is above any other passage's best
+    "dense",  # the best sentence's passage's similarity to the question (is it on topic?)
 )
 
 
-def answer_features(best: float, runner_up: float) -> list[float]:
-    """The answer's features from its best sentence's probability and the best of another
-    passage (0 when no other passage has a candidate)."""
-    best = min(max(best, 1e-6), 1 - 1e-6)
-    return [math.log(best / (1 - best)), best - runner_up]
+@dataclass(frozen=True)
+class Ranking:
+    """What the ranking of a question's candidate sentences says about answering it."""
+
+    best: float  # the best sentence's probability
+    runner_up: float  # the best probability of another passage's sentence (0 if none)
+    dense: float  # the best sentence's passage's dense similarity to the question
+
+    def features(self) -> list[float]:
+        """The values of ANSWER_FEATURES."""
+        best = min(max(self.best, 1e-6), 1 - 1e-6)
+        return [math.log(best / (1 - best)), best - self.runner_up, self.dense]
 
 
 @dataclass
@@ -72,11 +80,11 @@ class AnswerConfidence:
     intercept: float
     threshold: float
 
-    def of(self, best: float, runner_up: float) -> float:
-        """The confidence in an answer whose best sentence has probability `best`."""
+    def of(self, ranking: Ranking) -> float:
+        """The confidence in an answer drawn from this ranking."""
         z = self.intercept
         for value, mean, scale, coef in zip(
-            answer_features(best, runner_up), self.mean, self.scale, self.coef, strict=True
+            ranking.features(), self.mean, self.scale, self.coef, strict=True
         ):
             z += coef * (value - mean) / scale
         return 1.0 / (1.0 + math.exp(-z))
@@ -102,24 +110,23 @@ class SentenceRanker:
         if isinstance(self.confidence, dict):
             self.confidence = AnswerConfidence(**self.confidence)
 
-    def answer_confidence(self, best: float, runner_up: float) -> float:
-        """The confidence that an answer is right, from its best sentence's probability and
-        the best one of another passage."""
+    def answer_confidence(self, ranking: Ranking) -> float:
+        """The confidence that an answer drawn from this ranking is right."""
         if self.confidence is None:
-            return best
-        return self.confidence.of(best, runner_up)
+            return ranking.best
+        return self.confidence.of(ranking)
 
     def never_refusing(self) -> SentenceRanker:
         """The same ranking without its refusal: what an answer is made of once it answers."""
         return replace(self, refuses=False)
 
-    def confident(self, best: float, runner_up: float) -> bool:
+    def confident(self, ranking: Ranking) -> bool:
         """Whether to answer rather than refuse."""
         if not self.refuses:
             return True
         if self.confidence is None:
-            return best >= self.threshold
-        return self.confidence.of(best, runner_up) >= self.confidence.threshold
+            return ranking.best >= self.threshold
+        return self.confidence.of(ranking) >= self.confidence.threshold
 
     def probability(self, values: dict[str, float]) -> float:
         """The probability that a sentence with these feature values holds the answer."""
@@ -153,6 +160,10 @@ class SentenceRanker:
         if missing:
             raise ValueError(
                 f"{path} was trained without the features {sorted(missing)}: run `make train`."
+            )
+        if ranker.confidence is not None and len(ranker.confidence.coef) != len(ANSWER_FEATURES):
+            raise ValueError(
+                f"{path} has an answer confidence of other features: run `make train`."
             )
         return ranker
 

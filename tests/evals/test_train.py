@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from assistant.answering.rank import FEATURES, SentenceRanker
+from assistant.answering.rank import FEATURES, Ranking, SentenceRanker
 from evals.gold import load_gold
 from evals.train import Outcomes, choose_threshold, fit_confidence, sentence_holds, train
 
@@ -32,20 +32,22 @@ def test_the_confidence_learns_that_a_close_second_passage_means_doubt():
     best = rng.uniform(0.3, 0.95, 200)
     runner_up = best - rng.uniform(0.0, 0.3, 200)
     right = (best - runner_up) + rng.normal(0, 0.05, 200) > 0.15
+    rankings = [Ranking(b, r, 0.8) for b, r in zip(best, runner_up, strict=True)]
 
-    outcomes = Outcomes(best, runner_up, right, np.full(200, np.nan))
-    model, confidence = fit_confidence(outcomes, max_wrong=0.05)
+    model, confidence = fit_confidence(Outcomes(rankings, right, np.full(200, np.nan)), 0.05)
 
     assert model.coef[1] > 0
-    assert model.of(0.8, 0.3) > model.of(0.8, 0.75)
+    assert model.of(Ranking(0.8, 0.3, 0.8)) > model.of(Ranking(0.8, 0.75, 0.8))
     answered = confidence >= model.threshold
     assert answered.any() and (answered & ~right).sum() <= 0.05 * len(right)
 
 
-def test_the_committed_confidence_doubts_an_answer_another_passage_contests():
+def test_the_committed_confidence_doubts_a_contested_or_off_topic_answer():
     ranker = SentenceRanker.load()
     assert ranker.confidence is not None
-    assert ranker.answer_confidence(0.7, 0.1) > ranker.answer_confidence(0.7, 0.65)
+    clear = ranker.answer_confidence(Ranking(0.7, 0.1, 0.88))
+    assert clear > ranker.answer_confidence(Ranking(0.7, 0.65, 0.88))
+    assert clear > ranker.answer_confidence(Ranking(0.7, 0.1, 0.78))
 
 
 def test_the_ranker_survives_saving_and_loading(tmp_path):
@@ -53,8 +55,8 @@ def test_the_ranker_survives_saving_and_loading(tmp_path):
     ranker.save(tmp_path / "ranker.json")
     again = SentenceRanker.load(tmp_path / "ranker.json")
     assert again == ranker
-    assert again.never_refusing().confident(0.01, 0.0)
-    assert not again.confident(0.01, 0.0)
+    assert again.never_refusing().confident(Ranking(0.01, 0.0, 0.5))
+    assert not again.confident(Ranking(0.01, 0.0, 0.5))
 
 
 def test_the_ranker_prefers_a_sentence_covering_the_question():
