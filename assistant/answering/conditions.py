@@ -17,23 +17,26 @@ from assistant.schemas import Profile
 
 # A whole number, "50 000" or "3500"; not the end of another one: neither the decimals of
 # "2,5" nor the exponent of "1e308" (which would read as 5 and 308).
-_NUMBER = r"(?<![\d.,])(?<!\d[eE])(?<!\d[eE][+-])(?:\d{1,3}(?:[\s\u00a0\u202f.,]?\d{3})*|\d+)"
+# A number, its groups of thousands separated throughout or not at all (« 2024 500 habitants »
+# is a year, then 500); not the end of another number: neither decimals ("2,5") nor an
+# exponent ("1e308").
+NUMBER = r"(?<![\d.,])(?<!\d[eE])(?<!\d[eE][+-])(?:\d{1,3}(?:[\s\u00a0\u202f.,]\d{3})+|\d+)"
 # "de plus de 50 000 habitants", "de moins de 3 500 habitants", "moins de 15000 habitants"
 # "de plus 50 agents" (the second "de" dropped) is read too, but not a bare "plus 50 agents".
 _THRESHOLD = re.compile(
     rf"(?P<who>(?:\b\w+[\s'’-]+){{0,3}}?)(?P<de>de\s+)?(?P<cmp>plus|moins)\s*(?P<of>de\s*)?"
-    rf"(?P<n>{_NUMBER})\s*(?P<unit>habitants|agents)",
+    rf"(?P<n>{NUMBER})\s*(?P<unit>habitants|agents)",
     re.IGNORECASE,
 )
 # "… de plus de 50 agents et de 3 500 habitants": the second figure shares the comparison.
 _AND_THRESHOLD = re.compile(
-    rf"\s*(?:et|ou)\s+(?:de\s+)?(?P<n>{_NUMBER})\s*(?P<unit>habitants|agents)", re.IGNORECASE
+    rf"\s*(?:et|ou)\s+(?:de\s+)?(?P<n>{NUMBER})\s*(?P<unit>habitants|agents)", re.IGNORECASE
 )
 _POPULATION = re.compile(
-    rf"(?P<n>{_NUMBER})\s*(?:habitants|inhabitants|residents|people|hab\.)", re.IGNORECASE
+    rf"(?P<n>{NUMBER})\s*(?:habitants|inhabitants|residents|people|hab\.)", re.IGNORECASE
 )
 _POPULATION_CLAUSE = re.compile(
-    rf"\b(?:compte|comptons|compter|a|avons|avec|de|has|have|with|of)?\s*(?:{_NUMBER})\s*"
+    rf"\b(?:compte|comptons|compter|a|avons|avec|de|has|have|with|of)?\s*(?:{NUMBER})\s*"
     r"(?:habitants|inhabitants|residents|hab\.)",
     re.IGNORECASE,
 )
@@ -183,7 +186,7 @@ def applies_to_kind(threshold: Threshold, kind: str | None) -> bool | None:
 
 
 _QUANTITY = re.compile(
-    rf"(?P<n>{_NUMBER})\s*(?P<unit>%|€|euros?|habitants|inhabitants|ans?|years?|mois|months?|"
+    rf"(?P<n>{NUMBER})\s*(?P<unit>%|€|euros?|habitants|inhabitants|ans?|years?|mois|months?|"
     r"agents)(?!\w)",
     re.IGNORECASE,
 )
@@ -241,7 +244,7 @@ def contradicted(question: str, evidence: str, profile: Profile) -> list[tuple[i
 # A count and what it counts: "775 invitations", "120 réponses complètes"; the phrase stops
 # at punctuation and runs three words at most.
 _COUNT = re.compile(
-    rf"(?P<n>{_NUMBER})[ \u00a0]+(?:de[ \u00a0]+|d'|d’)?"
+    rf"(?P<n>{NUMBER})[ \u00a0]+(?:de[ \u00a0]+|d'|d’)?"
     r"(?P<phrase>[^\W\d_][\w’'-]{2,}(?:[ \u00a0]+[^\W\d_][\w’'-]*){0,2})",
     re.IGNORECASE,
 )

@@ -20,6 +20,7 @@ import simplemma
 
 from assistant.answering.conditions import (
     ENGLISH_KINDS,
+    NUMBER,
     PLURALS,
     Threshold,
     applies_to_kind,
@@ -82,8 +83,7 @@ _KIND_WORDS = (
 _ONE_COLLECTIVITY = re.compile(rf"\b(?:une?|a|an)\s+{_KIND_WORDS}\b", re.IGNORECASE)
 # A figure of inhabitants or agents, and what comes right before it.
 _HEADCOUNT = re.compile(
-    # Not the end of another number: neither decimals ("2,5") nor an exponent ("1e308").
-    r"(?<![\d.,])(?<!\d[eE])(?<!\d[eE][+-])(?P<n>\d{1,3}(?:[\s\u00a0\u202f.,]\d{3})+|\d+)\s*(?:k\s+)?"
+    rf"(?P<n>{NUMBER})\s*(?:k\s+)?"
     r"(?P<unit>habitants|hab\.|inhabitants|residents|people|agents|staff|employees)\b",
     re.IGNORECASE,
 )

