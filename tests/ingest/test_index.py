@@ -9,6 +9,7 @@ from assistant.core import build_assistant
 from assistant.errors import DocumentError
 from assistant.retrieval.embeddings import HashEmbeddings
 from assistant.retrieval.lexical import Bm25Index
+from assistant.retrieval.store import ExactSearch
 from ingest.index import LEXICAL_DIR, ingest, load_state, open_store, remove_document
 
 
@@ -164,7 +165,7 @@ def test_changing_the_embedder_re_indexes_everything(hash_settings, corpus):
     assert report.chunks_kept == 0
     assert other.count() == first.chunks_total
     assert load_state(hash_settings.index_dir)["signature"]["embedder"] == "hash-256"
-    assert len(other.search(other.embeddings.embed_query("cybersécurité"), 3)) == 3
+    assert len(ExactSearch.of(other).search(other.embeddings.embed_query("cybersécurité"), 3)) == 3
 
 
 def test_changing_the_chunk_size_re_indexes_everything(hash_settings, corpus):
