@@ -216,7 +216,7 @@ class ExtractiveAnswerer:
         candidates = self.candidates(query, hits)
         trace = self._trace(candidates)
         if not candidates or not self.ranker.confident(ranking_of(candidates)):
-            return dataclasses.replace(self._refusal(query, hits), trace=trace)
+            return dataclasses.replace(self._refusal(query, hits, candidates), trace=trace)
         frame = frame_of(query)
         quoter = _Quoter(hits, frame.list)
         if frame.brief:
@@ -261,9 +261,11 @@ class ExtractiveAnswerer:
             ],
         }
 
-    def _refusal(self, query: Query, hits: list[Hit]) -> Draft:
-        """No sentence is likely enough to answer: say so, and show the closest passages."""
-        closest = hits[:CLOSEST]
+    def _refusal(self, query: Query, hits: list[Hit], candidates: list[_Candidate]) -> Draft:
+        """No sentence is likely enough to answer: say so, and show the closest passages
+        (those of the likeliest sentences, then in retrieval order)."""
+        order = dict.fromkeys([c.hit_index for c in candidates] + list(range(len(hits))))
+        closest = [hits[i] for i in list(order)[:CLOSEST]]
         lines = [abstention(query)]
         if closest:
             lines.append(CLOSEST_LEAD[query.language])
@@ -476,11 +478,12 @@ def evidence(hits: list[Hit]) -> list[Hit]:
 
 
 def _opening(text: str, limit: int = 160) -> str:
-    """The first words of a passage, cut at a word boundary; lines giving orders to an
-    assistant are left out, as they are never quoted."""
+    """The first words of a passage, cut at a word boundary, without emphasis marks; lines
+    giving orders to an assistant are left out, as they are never quoted."""
     ordered = unquotable(text)
     quotable = " ".join(u for u in sentence_units(text) if not ordered(u))
-    flat = " ".join(clean_for_display(quotable).split())
+    # Emphasis marks of a Markdown source would be left open by the cut.
+    flat = " ".join(clean_for_display(quotable).replace("**", "").split())
     if len(flat) <= limit:
         return flat
     return flat[:limit].rsplit(" ", 1)[0] + " …"

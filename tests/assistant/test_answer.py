@@ -1,5 +1,6 @@
 """The extractive answerer and the text helpers it relies on."""
 
+import dataclasses
 import re
 
 import pytest
@@ -257,6 +258,33 @@ def test_abstains_when_the_passages_are_about_something_else(answerer):
     # The refusal still shows the closest passages, each with its marker.
     assert "passages les plus proches" in draft.answer
     assert _markers(draft.answer) == {c.n for c in draft.citations} == {1, 2, 3}
+
+
+def test_a_refusal_shows_first_the_passage_of_the_likeliest_sentence(answerer):
+    query = build_query("Quelle amende l'Arcom peut-elle imposer pour un site inaccessible ?", [])
+    hits = _hits("cyber", "budget", "reen", "rgaa")
+    refusing = ExtractiveAnswerer(
+        answerer.lexical,
+        ranker=dataclasses.replace(
+            answerer.ranker, confidence=dataclasses.replace(answerer.ranker.confidence, threshold=1)
+        ),
+    )
+
+    draft = refusing.answer(query, hits)
+
+    assert draft.abstained
+    # Retrieval put it last; the ranker finds the fine in it, so it is shown among the three.
+    assert "rgaa" in {c.chunk_id for c in draft.citations}
+    assert len(draft.citations) == 3
+
+
+def test_a_refusal_shows_passages_without_open_emphasis_marks(answerer):
+    hit = _hits("budget")[0]
+    hit.chunk.text = "**30 % des intercommunalités** consacrent un budget au numérique. " * 5
+
+    draft = answerer.answer(build_query("Quelle est la recette de la tarte tatin ?", []), [hit])
+
+    assert draft.abstained and "**" not in draft.answer
 
 
 def test_abstains_when_a_figure_is_asked_and_none_is_about_the_subject(answerer):
