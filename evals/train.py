@@ -156,13 +156,20 @@ def _per_question(data: Candidates, probabilities: np.ndarray) -> tuple[np.ndarr
     return confidence, right
 
 
+def _weights(mean, scale, model) -> dict:
+    """A fitted model's standardisation and weights, rounded as the committed file holds them."""
+    return {
+        "mean": [round(float(v), 6) for v in mean],
+        "scale": [round(float(v), 6) for v in scale],
+        "coef": [round(float(v), 6) for v in model.coef_[0]],
+        "intercept": round(float(model.intercept_[0]), 6),
+    }
+
+
 def _ranker(mean, scale, model, threshold: float, report: dict | None = None) -> SentenceRanker:
     return SentenceRanker(
         features=list(FEATURES),
-        mean=[round(float(v), 6) for v in mean],
-        scale=[round(float(v), 6) for v in scale],
-        coef=[round(float(v), 6) for v in model.coef_[0]],
-        intercept=round(float(model.intercept_[0]), 6),
+        **_weights(mean, scale, model),
         threshold=round(threshold, 4),
         report=report or {},
     )
@@ -233,15 +240,8 @@ def fit_confidence(outcomes: Outcomes, max_wrong: float) -> tuple[AnswerConfiden
         scores = model.predict_proba((features[test_rows] - mean) / scale)[:, 1]
         confidence[test_rows] += scores / CONFIDENCE_REPEATS
     threshold = choose_threshold(confidence, outcomes.right, max_wrong)
-    mean, scale, model = _fit(features, right, CONFIDENCE_STRENGTH)
-    answer_model = AnswerConfidence(
-        mean=[round(float(v), 6) for v in mean],
-        scale=[round(float(v), 6) for v in scale],
-        coef=[round(float(v), 6) for v in model.coef_[0]],
-        intercept=round(float(model.intercept_[0]), 6),
-        threshold=round(threshold, 4),
-    )
-    return answer_model, confidence
+    weights = _weights(*_fit(features, right, CONFIDENCE_STRENGTH))
+    return AnswerConfidence(**weights, threshold=round(threshold, 4)), confidence
 
 
 def choose_threshold(confidence: np.ndarray, right: np.ndarray, max_wrong: float) -> float:

