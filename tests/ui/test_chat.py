@@ -126,10 +126,7 @@ def test_side_panel_profile_brief_and_markdown_export(page, live_server):
 
     # Clicking the first answer brings its own sources back.
     page.locator("#chat .bot").first.click()
-    page.wait_for_function(
-        "n => document.querySelectorAll('#sources .source-card').length === n",
-        arg=len(first_sources),
-    )
+    page.locator("#sources [data-turn='0']").wait_for()  # the first answer's cards are shown
     assert page.locator("#sources .source-card").all_inner_texts() == first_sources
 
     with page.expect_download() as download:
