@@ -25,6 +25,7 @@ from assistant.retrieval.fusion import (
     Reranker,
 )
 from assistant.retrieval.lexical import Bm25Index
+from assistant.retrieval.passage_rank import PassageRanker
 from assistant.retrieval.sentence_index import SentenceIndex
 from assistant.schemas import AskResponse, Filters, Message, Profile
 from assistant.settings import Settings
@@ -320,6 +321,18 @@ def _reranker(settings: Settings) -> Reranker:
     return NoopReranker()
 
 
+def _passage_ranker(settings: Settings) -> PassageRanker | None:
+    if settings.fusion == "rrf":
+        return None
+    try:
+        return PassageRanker.load(settings.passage_ranker)
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(
+            f"Modèle de classement des passages illisible ({settings.passage_ranker}) : {exc}. "
+            "Lancez make train, ou ASSISTANT_FUSION=rrf."
+        ) from exc
+
+
 def build_assistant(settings: Settings) -> Assistant:
     """The assistant described by the settings, on the index in the data directory."""
     from ingest.index import current_lexical_dir, open_store
@@ -340,6 +353,7 @@ def build_assistant(settings: Settings) -> Assistant:
         rrf_k=settings.rrf_k,
         reranker=_reranker(settings),
         sentences=SentenceIndex.load(lexical_dir),
+        passage_ranker=_passage_ranker(settings),
     )
     # Read from the published passages on first use, cached by content in rules.json.
     rulebook = Rulebook(

@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     reranker: Literal["none", "cross-encoder"] = "none"
     reranker_model: Path | None = None
 
+    # How the rankings' candidate passages are ordered: by the learned passage ranker
+    # (passage_ranker, trained by `make train`) or by reciprocal-rank fusion ("rrf").
+    fusion: Literal["learned", "rrf"] = "learned"
+    passage_ranker: Path = PROJECT_ROOT / "assistant" / "retrieval" / "passage_ranker.json"
+
     # Chunking: characters per chunk (the embedder reads at most 512 tokens).
     chunk_size: int = Field(900, ge=200, le=4000)
     chunk_overlap: int = Field(120, ge=0, le=1000)

@@ -151,7 +151,6 @@ class ExtractiveAnswerer:
         def weight(indices: set[int]) -> float:
             return sum(concepts[i][1] for i in indices) / total
 
-        best_fused = max((h.score for h in hits), default=1.0) or 1.0
         best_dense = max((h.dense for h in hits if h.dense is not None), default=0.0)
         candidates = []
         for index, hit in enumerate(hits):
@@ -179,7 +178,7 @@ class ExtractiveAnswerer:
                     "context": weight(context),
                     "passage": weight(passage),
                     "title": weight(in_title),
-                    "fused": hit.score / best_fused,
+                    "fused": hit.score,
                     "dense": dense,
                     "dense_gap": best_dense - dense,
                     "hit_rank": math.log1p(index),

@@ -26,7 +26,7 @@ FEATURES: tuple[str, ...] = (
     "context",  # share found only in the line before or the section heading
     "passage",  # share found anywhere in the passage, its heading or its document's title
     "title",  # share found in the document's title or publisher
-    "fused",  # the passage's fusion score relative to the best passage's
+    "fused",  # the passage ranker's probability that the passage holds the answer
     "dense",  # the passage's dense similarity to the question
     "dense_gap",  # how far below the best passage's dense similarity
     "hit_rank",  # log(1 + rank of the passage)

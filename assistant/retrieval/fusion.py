@@ -1,4 +1,5 @@
-"""Hybrid retrieval: dense (Chroma) and lexical (BM25) rankings fused, then reranked."""
+"""Hybrid retrieval: dense and lexical (BM25) rankings, their candidates ranked by a learned
+model (or fused by reciprocal rank), then reranked."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
+
 from assistant.errors import ConfigurationError, InvalidQuestionError
-from assistant.retrieval.lexical import Bm25Index
+from assistant.retrieval.lexical import Bm25Index, tokenize
+from assistant.retrieval.passage_rank import PassageRanker, Rankings, passage_features, word_pairs
 from assistant.retrieval.sentence_index import SentenceIndex
 from assistant.retrieval.store import ChromaIndex, ExactSearch, StoredChunk
 from assistant.retrieval.units import announced, goes_on
@@ -19,7 +23,7 @@ class Hit:
     """A retrieved chunk with the evidence of each ranking."""
 
     chunk: StoredChunk
-    score: float  # fused score, higher is better
+    score: float  # the passage ranker's probability (or the fused score), higher is better
     dense: float | None = None  # cosine similarity to the question
     lexical: float | None = None  # BM25 score
     following: str = ""  # the document's next passage, when this one goes on there
@@ -84,7 +88,8 @@ class CrossEncoderReranker:
 
 
 class HybridRetriever:
-    """Reciprocal-rank fusion of dense and BM25 rankings, with metadata filters."""
+    """Dense and BM25 rankings, their candidates ordered by a learned passage ranker (or by
+    reciprocal-rank fusion without one), with metadata filters."""
 
     def __init__(
         self,
@@ -95,8 +100,10 @@ class HybridRetriever:
         rrf_k: int = 60,
         reranker: Reranker | None = None,
         sentences: SentenceIndex | None = None,
+        passage_ranker: PassageRanker | None = None,
     ):
         self.store = store
+        self.passage_ranker = passage_ranker
         self.lexical = lexical
         self.sentences = sentences
         # Which sentence rankings join the fusion: by words always, by meaning when the
@@ -110,6 +117,7 @@ class HybridRetriever:
         self.reranker = reranker or NoopReranker()
         self._metadata = {c.id: c.metadata for c in store.all()}
         self.dense = ExactSearch.of(store)
+        self._shapes: dict[str, tuple[int, set[tuple[str, str]]]] = {}
         # The metadata is a snapshot of the index: what is derived from it is derived once,
         # not on every question.
         self._speakers = sorted(
@@ -166,30 +174,68 @@ class HybridRetriever:
             return []
         if vector is None:
             vector = self.store.embeddings.embed_query(question)
-        dense = self.dense.search(vector, self.candidates, allowed)
-        lexical = self.lexical.search(lexical_query or question, self.candidates, allowed)
-        rankings = [dense, lexical]
-        # A sentence that answers alone ranks its passage (a passage ranks as its best one).
-        if "lexical" in self.sentence_rankings:
-            rankings.append(
-                self.sentences.lexical_ranking(lexical_query or question, self.candidates, allowed)
-            )
-        if "dense" in self.sentence_rankings:
-            rankings.append(self.sentences.dense_ranking(question, self.candidates, allowed))
-
-        fused: dict[str, float] = {}
-        for ranking in rankings:
-            for rank, (chunk_id, _) in enumerate(ranking):
-                fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (self.rrf_k + rank + 1)
-        order = sorted(fused, key=fused.get, reverse=True)[: max(k, self.candidates)]
+        rankings = self.rankings(question, allowed, lexical_query, vector)
+        if self.passage_ranker is None:
+            scores = self._fused(rankings)
+        else:
+            candidates, rows = self.passage_features(rankings, lexical_query or question, vector)
+            scores = dict(zip(candidates, self.passage_ranker.probabilities(rows), strict=True))
+        order = sorted(scores, key=scores.get, reverse=True)[: max(k, self.candidates)]
         chunks = self.store.get(order)
-        dense_of, lexical_of = dict(dense), dict(lexical)
+        cosine = self.dense.similarities(vector, order)
+        lexical_of = dict(rankings.lexical)
         hits = [
-            Hit(chunks[i], fused[i], dense_of.get(i), lexical_of.get(i))
+            Hit(chunks[i], float(scores[i]), cosine[i], lexical_of.get(i))
             for i in order
             if i in chunks
         ]
         return self._with_following(self.reranker.rerank(question, hits)[:k])
+
+    def rankings(
+        self,
+        question: str,
+        allowed: set[str] | None,
+        lexical_query: str | None,
+        vector: list[float],
+    ) -> Rankings:
+        """Each ranking's best passages for the question."""
+        words = lexical_query or question
+        sentence: list[tuple[str, float]] = []
+        others = []
+        # A sentence that answers alone ranks its passage (a passage ranks as its best one).
+        if "lexical" in self.sentence_rankings:
+            sentence = self.sentences.lexical_ranking(words, self.candidates, allowed)
+        if "dense" in self.sentence_rankings:
+            others.append(self.sentences.dense_ranking(question, self.candidates, allowed))
+        return Rankings(
+            dense=self.dense.search(vector, self.candidates, allowed),
+            lexical=self.lexical.search(words, self.candidates, allowed),
+            sentence=sentence,
+            others=tuple(others),
+        )
+
+    def passage_features(
+        self, rankings: Rankings, words: str, vector: list[float]
+    ) -> tuple[list[str], np.ndarray]:
+        """The candidates of the rankings and the passage ranker's features for each."""
+        candidates = rankings.candidates()
+        missing = [i for i in candidates if i not in self._shapes]
+        for chunk_id, chunk in self.store.get(missing).items():
+            self._shapes[chunk_id] = (len(chunk.text), word_pairs(tokenize(chunk.text)))
+        return passage_features(
+            rankings,
+            self.dense.similarities(vector, candidates),
+            self._shapes,
+            word_pairs(tokenize(words)),
+        )
+
+    def _fused(self, rankings: Rankings) -> dict[str, float]:
+        """Reciprocal-rank fusion of every ranking."""
+        fused: dict[str, float] = {}
+        for ranking in (rankings.dense, rankings.lexical, rankings.sentence, *rankings.others):
+            for rank, (chunk_id, _) in enumerate(ranking):
+                fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (self.rrf_k + rank + 1)
+        return fused
 
     def _with_following(self, hits: list[Hit]) -> list[Hit]:
         """Give each passage ending on a list or a lead-in the document's next passage: a

@@ -331,3 +331,12 @@ class ExactSearch:
             return []
         best = rows[np.argsort(-scores[rows], kind="stable")[:k]]
         return [(self.ids[row], float(scores[row])) for row in best]
+
+    def similarities(self, vector: list[float], ids: list[str]) -> dict[str, float]:
+        """The cosine similarity of each of `ids` to the vector (0 for an unknown id)."""
+        query = np.asarray(vector, dtype=np.float32)
+        query = query / (np.linalg.norm(query) or 1.0)
+        rows = [self._rows.get(i) for i in ids]
+        known = [row for row in rows if row is not None]
+        scores = dict(zip(known, (self._unit[known] @ query).tolist(), strict=True))
+        return {i: float(scores.get(row, 0.0)) for i, row in zip(ids, rows, strict=True)}

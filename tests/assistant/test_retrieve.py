@@ -81,7 +81,11 @@ def test_unknown_document_id_is_refused_with_its_name(retriever):
         retriever.retrieve("numérique", k=5, filters=Filters(document_id=["rapport-fantome"]))
 
 
-def test_reciprocal_rank_fusion_adds_both_rankings(retriever):
+def test_reciprocal_rank_fusion_adds_both_rankings(hash_settings):
+    write_small_corpus(hash_settings.corpus_dir)
+    ingest(hash_settings.corpus_dir, hash_settings, progress=False)
+    retriever = build_assistant(hash_settings.model_copy(update={"fusion": "rrf"})).retriever
+    assert retriever.passage_ranker is None
     question = "stratégie numérique responsable des intercommunalités"
     dense = retriever.dense.search(
         retriever.store.embeddings.embed_query(question), retriever.candidates
@@ -103,6 +107,24 @@ def test_reciprocal_rank_fusion_adds_both_rankings(retriever):
     assert top.dense is not None and top.lexical is not None
     assert top.score > 1 / (k + 1)  # more than any single ranking can give
     assert "50 000 habitants" in top.chunk.text
+
+
+def test_the_learned_ranker_orders_every_rankings_candidates_by_its_probability(retriever):
+    question = "stratégie numérique responsable des intercommunalités"
+    vector = retriever.store.embeddings.embed_query(question)
+    rankings = retriever.rankings(question, None, None, vector)
+    candidates, rows = retriever.passage_features(rankings, question, vector)
+    probability = dict(zip(candidates, retriever.passage_ranker.probabilities(rows), strict=True))
+
+    hits = retriever.retrieve(question, k=5)
+
+    assert retriever.passage_ranker is not None
+    proposed = {i for ranking in (rankings.dense, rankings.lexical) for i, _ in ranking}
+    assert set(candidates) >= proposed
+    assert [h.chunk.id for h in hits] == sorted(probability, key=probability.get, reverse=True)[:5]
+    assert [h.score for h in hits] == pytest.approx([probability[h.chunk.id] for h in hits])
+    assert all(0 < h.score < 1 for h in hits)
+    assert "50 000 habitants" in hits[0].chunk.text
 
 
 def test_passages_found_by_one_ranking_only_are_still_hits(retriever):
@@ -200,7 +222,10 @@ def test_a_passage_announcing_sections_is_quoted_with_their_headings(hash_settin
     intro = next(h for h in hits if "trois dispositifs" in h.chunk.text)
 
     assert intro.sections == tuple(sections)
-    answer = assistant.answerer.answer(
+    composer = ExtractiveAnswerer(  # without the refusal: the hash embedder's similarities
+        assistant.answerer.lexical, ranker=assistant.answerer.ranker.never_refusing()
+    )
+    answer = composer.answer(
         build_query("Quels dispositifs de la région accompagnent le numérique ?", []), [intro]
     )
     assert "trois dispositifs : Le fonds vert numérique ; Le guichet des usages ; " in answer.answer
