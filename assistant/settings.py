@@ -29,7 +29,8 @@ class Settings(BaseSettings):
     reranker_model: Path | None = None
 
     # How the rankings' candidate passages are ordered: by the learned passage ranker
-    # (passage_ranker, trained by `make train`) or by reciprocal-rank fusion ("rrf").
+    # (passage_ranker, trained by `make train`) or by reciprocal-rank fusion ("rrf", for
+    # comparison: the sentence ranker is trained on the learned ranking's probabilities).
     fusion: Literal["learned", "rrf"] = "learned"
     passage_ranker: Path = PROJECT_ROOT / "assistant" / "retrieval" / "passage_ranker.json"
 

@@ -214,10 +214,20 @@ class ExtractiveAnswerer:
         hits = evidence(hits)
         candidates = self.candidates(query, hits)
         trace = self._trace(candidates)
-        if not candidates or not self.ranker.confident(ranking_of(candidates)):
-            return dataclasses.replace(self._refusal(query, hits, candidates), trace=trace)
         frame = frame_of(query)
         quoter = _Quoter(hits, frame.list)
+        # Brief mode, asked for explicitly, reports what each speaker said on the topic,
+        # quoted and attributed: it asserts no answer of its own, so it needs statements on
+        # the topic (holding most of the question's concepts, by weight), not the confidence
+        # that an answer is right. A question only worded as one (« qu'ont dit les
+        # participants… ») becomes a brief once the confidence allows an answer.
+        on_topic = [c for c in candidates if c.features["own"] >= 0.5]
+        if query.brief and on_topic:
+            brief = self._brief(query, on_topic, hits, quoter)
+            if brief is not None:
+                return dataclasses.replace(brief, trace=trace)
+        if not candidates or not self.ranker.confident(ranking_of(candidates)):
+            return dataclasses.replace(self._refusal(query, hits, candidates), trace=trace)
         if frame.brief:
             brief = self._brief(query, candidates, hits, quoter)
             if brief is not None:

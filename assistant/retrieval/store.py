@@ -338,5 +338,7 @@ class ExactSearch:
         query = query / (np.linalg.norm(query) or 1.0)
         rows = [self._rows.get(i) for i in ids]
         known = [row for row in rows if row is not None]
+        if not known:  # e.g. passages the lexical index has and the vector store lost
+            return dict.fromkeys(ids, 0.0)
         scores = dict(zip(known, (self._unit[known] @ query).tolist(), strict=True))
         return {i: float(scores.get(row, 0.0)) for i, row in zip(ids, rows, strict=True)}

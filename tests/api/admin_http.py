@@ -13,9 +13,11 @@ ADMIN_KEY = "cle-de-test-admin"
 
 
 def small_index(root: Path, **values) -> Settings:
-    """Settings on a three-document corpus indexed with the hash embedder under `root`."""
+    """Settings on a three-document corpus indexed under `root`, with the hash embedder
+    unless `embedder` says otherwise (the real one where an answer's confidence matters)."""
     corpus = write_small_corpus(root / "corpus")
-    settings = make_settings(data_dir=root / "data", corpus_dir=corpus, embedder="hash", **values)
+    values.setdefault("embedder", "hash")
+    settings = make_settings(data_dir=root / "data", corpus_dir=corpus, **values)
     ingest(corpus, settings, progress=False)
     return settings
 

