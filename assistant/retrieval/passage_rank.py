@@ -59,9 +59,10 @@ def passage_features(
 ) -> tuple[list[str], np.ndarray]:
     """The candidates and their PASSAGE_FEATURES, one row each.
 
-    `cosine` gives every candidate's dense similarity, `shape` its length and word pairs.
+    `cosine` gives every candidate's dense similarity, `shape` its length and word pairs; a
+    passage without a shape (its text is gone from the store) is no candidate.
     """
-    candidates = rankings.candidates()
+    candidates = [i for i in rankings.candidates() if i in shape]
     best_dense = max((cosine[i] for i in candidates), default=0.0)
     lexical, sentence = dict(rankings.lexical), dict(rankings.sentence)
     best_lexical = max(lexical.values(), default=0.0) or 1.0

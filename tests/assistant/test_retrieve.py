@@ -1,5 +1,7 @@
 """Hybrid retrieval on a real Chroma index built with the hash embedder."""
 
+import math
+
 import pytest
 from helpers import write_small_corpus
 
@@ -8,6 +10,7 @@ from assistant.core import build_assistant
 from assistant.errors import InvalidQuestionError
 from assistant.query import build_query
 from assistant.retrieval.fusion import HybridRetriever
+from assistant.retrieval.passage_rank import PASSAGE_FEATURES, Rankings, passage_features
 from assistant.schemas import Filters
 from ingest.index import ingest
 
@@ -268,3 +271,16 @@ def test_similarities_are_cosines_and_zero_for_a_passage_without_a_vector(retrie
     assert [similarities[i] for i, _ in nearest] == pytest.approx([s for _, s in nearest])
     assert similarities["absent"] == 0.0
     assert retriever.dense.similarities(vector, ["absent"]) == {"absent": 0.0}
+
+
+def test_a_passage_whose_text_is_gone_from_the_store_is_no_candidate():
+    rankings = Rankings(dense=[("a", 0.9), ("gone", 0.8)], lexical=[("gone", 5.0), ("b", 2.0)])
+    shape = {"a": (300, {("stratégie", "numérique")}), "b": (800, set())}
+    cosine = {"a": 0.9, "gone": 0.8, "b": 0.7}
+
+    candidates, rows = passage_features(rankings, cosine, shape, {("stratégie", "numérique")})
+
+    assert candidates == ["a", "b"]
+    assert rows.shape == (2, len(PASSAGE_FEATURES))
+    assert rows[0].tolist() == pytest.approx([0.0, 0.0, 0.0, math.log(301), 1.0])
+    assert rows[1].tolist() == pytest.approx([-0.2, 2.0 / 5.0, 0.0, math.log(801), 0.0])
