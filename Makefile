@@ -56,8 +56,10 @@ eval-heldout: install
 eval-blind: install
 	$(BIN)/assistant eval --gold evals/blind.jsonl
 
-# The sentence ranker and its refusal threshold, fitted on the gold set by cross-validation
-# (assistant/answering/ranker.json; a test checks a fresh training gives the committed model).
+# The passage ranker, the sentence ranker and its refusal threshold, fitted on the training
+# sets (evals/gold.jsonl, evals/gold2.jsonl) by cross-validation (assistant/retrieval/
+# passage_ranker.json, assistant/answering/ranker.json; a test checks a fresh training gives
+# the committed models).
 train: install
 	$(BIN)/python -m evals.train
 
