@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from assistant.retrieval.passage_rank import PASSAGE_MODEL_PATH
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -32,7 +34,7 @@ class Settings(BaseSettings):
     # (passage_ranker, trained by `make train`) or by reciprocal-rank fusion ("rrf", for
     # comparison: the sentence ranker is trained on the learned ranking's probabilities).
     fusion: Literal["learned", "rrf"] = "learned"
-    passage_ranker: Path = PROJECT_ROOT / "assistant" / "retrieval" / "passage_ranker.json"
+    passage_ranker: Path = PASSAGE_MODEL_PATH
 
     # Chunking: characters per chunk (the embedder reads at most 512 tokens).
     chunk_size: int = Field(900, ge=200, le=4000)

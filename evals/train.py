@@ -172,8 +172,9 @@ def collect_passages(assistant: Assistant, cases: list[GoldCase]) -> PassageCand
         )
         vector = retriever.store.embeddings.embed_query(query.text)
         rankings = retriever.rankings(query.text, None, query.lexical, vector)
+        cosine = retriever.dense.similarities(vector, rankings.candidates())
         candidates, features = retriever.passage_features(
-            rankings, query.lexical or query.text, vector
+            rankings, query.lexical or query.text, cosine
         )
         chunks = retriever.store.get(candidates)
         for chunk_id, row in zip(candidates, features, strict=True):

@@ -221,8 +221,8 @@ class ExtractiveAnswerer:
         # the topic (holding most of the question's concepts, by weight), not the confidence
         # that an answer is right. A question only worded as one (« qu'ont dit les
         # participants… ») becomes a brief once the confidence allows an answer.
-        on_topic = [c for c in candidates if c.features["own"] >= 0.5]
-        if query.brief and on_topic:
+        on_topic = [c for c in candidates if c.features["own"] >= 0.5] if query.brief else []
+        if on_topic:
             brief = self._brief(query, on_topic, hits, quoter)
             if brief is not None:
                 return dataclasses.replace(brief, trace=trace)

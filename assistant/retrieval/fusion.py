@@ -175,14 +175,14 @@ class HybridRetriever:
         if vector is None:
             vector = self.store.embeddings.embed_query(question)
         rankings = self.rankings(question, allowed, lexical_query, vector)
+        cosine = self.dense.similarities(vector, rankings.candidates())
         if self.passage_ranker is None:
             scores = self._fused(rankings)
         else:
-            candidates, rows = self.passage_features(rankings, lexical_query or question, vector)
+            candidates, rows = self.passage_features(rankings, lexical_query or question, cosine)
             scores = dict(zip(candidates, self.passage_ranker.probabilities(rows), strict=True))
         order = sorted(scores, key=scores.get, reverse=True)[: max(k, self.candidates)]
         chunks = self.store.get(order)
-        cosine = self.dense.similarities(vector, order)
         lexical_of = dict(rankings.lexical)
         hits = [
             Hit(chunks[i], float(scores[i]), cosine[i], lexical_of.get(i))
@@ -215,19 +215,14 @@ class HybridRetriever:
         )
 
     def passage_features(
-        self, rankings: Rankings, words: str, vector: list[float]
+        self, rankings: Rankings, words: str, cosine: dict[str, float]
     ) -> tuple[list[str], np.ndarray]:
-        """The candidates of the rankings and the passage ranker's features for each."""
-        candidates = rankings.candidates()
-        missing = [i for i in candidates if i not in self._shapes]
+        """The candidates of the rankings and the passage ranker's features for each, from
+        their cosine similarities to the question (`ExactSearch.similarities`)."""
+        missing = [i for i in rankings.candidates() if i not in self._shapes]
         for chunk_id, chunk in self.store.get(missing).items():
             self._shapes[chunk_id] = (len(chunk.text), word_pairs(tokenize(chunk.text)))
-        return passage_features(
-            rankings,
-            self.dense.similarities(vector, candidates),
-            self._shapes,
-            word_pairs(tokenize(words)),
-        )
+        return passage_features(rankings, cosine, self._shapes, word_pairs(tokenize(words)))
 
     def _fused(self, rankings: Rankings) -> dict[str, float]:
         """Reciprocal-rank fusion of every ranking."""

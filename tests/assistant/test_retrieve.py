@@ -116,7 +116,8 @@ def test_the_learned_ranker_orders_every_rankings_candidates_by_its_probability(
     question = "stratégie numérique responsable des intercommunalités"
     vector = retriever.store.embeddings.embed_query(question)
     rankings = retriever.rankings(question, None, None, vector)
-    candidates, rows = retriever.passage_features(rankings, question, vector)
+    cosine = retriever.dense.similarities(vector, rankings.candidates())
+    candidates, rows = retriever.passage_features(rankings, question, cosine)
     probability = dict(zip(candidates, retriever.passage_ranker.probabilities(rows), strict=True))
 
     hits = retriever.retrieve(question, k=5)
