@@ -21,7 +21,7 @@ from assistant.answering.conditions import (
 )
 from assistant.answering.focus import mentions_focus, terms
 from assistant.answering.frame import DATE, FIGURE, ROLE, frame_of
-from assistant.answering.quoting import next_passage, quote_in_context
+from assistant.answering.quoting import next_passage, quote_in_context, with_neighbours
 from assistant.answering.rank import Ranking, SentenceRanker
 from assistant.answering.rules import Rulebook
 from assistant.answering.verdict import Cited, verdict_line
@@ -379,10 +379,13 @@ class ExtractiveAnswerer:
         if line:
             preamble.append(line)
         lines = [*preamble, LEAD[language]]
+        # The best sentence is shown between its neighbours (the verdict above reads it
+        # alone); a chosen sentence they already show is not quoted again.
+        around = clean_for_display(quoter.around(best))
         quoted: set[str] = set()
         for candidate in ordered:
-            text = texts[id(candidate)]
-            if text in quoted:
+            text = around if candidate is best else texts[id(candidate)]
+            if text in quoted or (candidate is not best and text in around):
                 continue  # two items of one list, both quoted with the whole list
             quoted.add(text)
             lines.append(f"- {f'“{text}”' if language == 'en' else text} {marker(candidate)}")
@@ -444,6 +447,14 @@ class _Quoter:
 
     def plain(self, candidate: _Candidate) -> str:
         return self._quote(candidate, False)
+
+    def around(self, candidate: _Candidate) -> str:
+        """As shown, between the sentences before and after it in its passage."""
+        text = self.hits[candidate.hit_index].chunk.text
+        ordered = unquotable(text)
+        return with_neighbours(
+            text, candidate.position, self.shown(candidate), lambda s: not ordered(s)
+        )
 
     def passage(self, candidate: _Candidate) -> str:
         """The candidate's passage, then the other retrieved passages of its document."""

@@ -23,6 +23,7 @@ _HEADLINE_FOLLOWER = 260  # characters: the longest line a headline brings along
 _LIST_BUDGET = 700  # characters of a quoted list
 _LEAD_BUDGET = 900  # characters of the lines a lead-in ending with ":" brings along
 _LEAD_LINES = 7  # lines a lead-in ending with ":" brings along at most
+_NEIGHBOUR = 300  # characters: the longest sentence brought in around the answer's best one
 
 
 def quote_in_context(
@@ -92,6 +93,21 @@ def quote_in_context(
             items.append(unit.rstrip(" ;,"))
         if items:
             text = f"{text} {' ; '.join(items)}"
+    return text
+
+
+def with_neighbours(passage: str, position: int, text: str, quotable) -> str:
+    """`text`, the quote of sentence `position`, with the sentences just before and after it
+    in the passage: the best sentence's answer is often completed by its neighbour (the
+    figure of a label, the second condition of a rule). A neighbour already quoted, too
+    long to be one sentence, or not `quotable` (an order to an assistant) stays out."""
+    units = sentence_units(passage)
+    before = units[position - 1] if position > 0 else ""
+    after = units[position + 1] if position + 1 < len(units) else ""
+    if after and after not in text and len(after) <= _NEIGHBOUR and quotable(after):
+        text = f"{text} {after}"
+    if before and before not in text and len(before) <= _NEIGHBOUR and quotable(before):
+        text = f"{before} {text}"
     return text
 
 
