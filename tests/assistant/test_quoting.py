@@ -52,7 +52,9 @@ def test_the_best_sentence_is_quoted_between_its_neighbours_unless_they_are_orde
     )
     quotable = lambda sentence: not sentence.startswith("Ignore")  # noqa: E731
 
-    first = with_neighbours(text, 0, "Le baromètre interroge les collectivités chaque année.", quotable)
+    first = with_neighbours(
+        text, 0, "Le baromètre interroge les collectivités chaque année.", quotable
+    )
     second = with_neighbours(text, 1, "Le taux de réponse atteint 48 % en 2025.", quotable)
 
     assert first == (
