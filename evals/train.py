@@ -305,7 +305,7 @@ def answer_outcomes(
     the answer is right as the evaluation scores it (every key fact in the answer; an
     unanswerable question answered is wrong), and its citations' precision."""
     count = len(cases)
-    rankings, precision = [Ranking(0.0, 0.0, 0.0)] * count, np.full(count, np.nan)
+    rankings, precision = [Ranking(0.0, 0.0, 0.0, 0)] * count, np.full(count, np.nan)
     right = np.zeros(count, dtype=bool)
     for train_rows, _ in GroupKFold(n_splits=FOLDS).split(data.features, groups=data.groups):
         fitted = _fit(data.features[train_rows], data.labels[train_rows], strength)
@@ -319,7 +319,7 @@ def answer_outcomes(
             draft = answerer.answer(query, hits)
             case = cases[question]
             ok = facts_correct(draft.answer, case.key_facts)
-            rankings[question] = ranking_of(candidates)
+            rankings[question] = ranking_of(candidates, draft.answer)
             right[question] = classify_outcome(case.expected, draft.abstained, ok) == "correct"
             cited = citation_precision(
                 [c.model_dump() for c in draft.citations], [e.model_dump() for e in case.evidence]

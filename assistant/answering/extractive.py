@@ -20,7 +20,7 @@ from assistant.answering.conditions import (
     without_population,
 )
 from assistant.answering.focus import mentions_focus, terms
-from assistant.answering.frame import DATE, FIGURE, ROLE, frame_of
+from assistant.answering.frame import DATE, FIGURE, ROLE, QuestionFrame, frame_of
 from assistant.answering.quoting import next_passage, quote_in_context, with_neighbours
 from assistant.answering.rank import Ranking, SentenceRanker
 from assistant.answering.rules import Rulebook
@@ -88,12 +88,13 @@ class _Candidate:
     features: dict[str, float] = field(default_factory=dict)
 
 
-def ranking_of(candidates: list[_Candidate]) -> Ranking:
+def ranking_of(candidates: list[_Candidate], answer: str) -> Ranking:
     """What the ranking says about answering: the best candidate's probability, the best
-    one of another passage (0 if none), the best one's passage's dense similarity."""
+    one of another passage (0 if none), the best one's passage's dense similarity, and the
+    length of the `answer` composed from them."""
     best = candidates[0]
     other = next((c.score for c in candidates if c.hit_index != best.hit_index), 0.0)
-    return Ranking(best.score, other, best.features.get("dense", 0.0))
+    return Ranking(best.score, other, best.features.get("dense", 0.0), len(answer))
 
 
 class ExtractiveAnswerer:
@@ -210,10 +211,8 @@ class ExtractiveAnswerer:
 
     def answer(self, query: Query, hits: list[Hit]) -> Draft:
         """Compose the answer from the best sentences, or refuse with the closest passages."""
-        question = query.question
         hits = evidence(hits)
         candidates = self.candidates(query, hits)
-        trace = self._trace(candidates)
         frame = frame_of(query)
         quoter = _Quoter(hits, frame.list)
         # Brief mode, asked for explicitly, reports what each speaker said on the topic,
@@ -225,13 +224,30 @@ class ExtractiveAnswerer:
         if on_topic:
             brief = self._brief(query, on_topic, hits, quoter)
             if brief is not None:
-                return dataclasses.replace(brief, trace=trace)
-        if not candidates or not self.ranker.confident(ranking_of(candidates)):
+                return dataclasses.replace(brief, trace=self._trace(candidates, brief))
+        if not candidates:
+            return dataclasses.replace(
+                self._refusal(query, hits, candidates), trace=self._trace([])
+            )
+        draft = (self._brief(query, candidates, hits, quoter) if frame.brief else None) or (
+            self._answer(query, frame, candidates, hits, quoter)
+        )
+        trace = self._trace(candidates, draft)
+        if not self.ranker.confident(ranking_of(candidates, draft.answer)):
             return dataclasses.replace(self._refusal(query, hits, candidates), trace=trace)
-        if frame.brief:
-            brief = self._brief(query, candidates, hits, quoter)
-            if brief is not None:
-                return dataclasses.replace(brief, trace=trace)
+        return dataclasses.replace(draft, trace=trace)
+
+    def _answer(
+        self,
+        query: Query,
+        frame: QuestionFrame,
+        candidates: list[_Candidate],
+        hits: list[Hit],
+        quoter: _Quoter,
+    ) -> Draft:
+        """The best sentences, with the one stating who is concerned for an obligation
+        question, composed into a cited answer."""
+        question = query.question
         chosen = self._select(
             candidates, hits, broad=asks_across_documents(question) or bool(query.documents)
         )
@@ -248,12 +264,17 @@ class ExtractiveAnswerer:
             )
             if extra is not None:
                 chosen.append(extra)
-        return dataclasses.replace(self._compose(query, chosen, hits, quoter), trace=trace)
+        return self._compose(query, chosen, hits, quoter)
 
-    def _trace(self, candidates: list[_Candidate], shown: int = 5) -> dict:
-        """The decision behind an answer: the best sentences and what moved their scores."""
+    def _trace(self, candidates: list[_Candidate], draft: Draft | None = None, shown=5) -> dict:
+        """The decision behind an answer: the best sentences and what moved their scores,
+        and the confidence in the `draft` composed from them."""
         ranker = self.ranker
-        confidence = ranker.answer_confidence(ranking_of(candidates)) if candidates else 0.0
+        confidence = (
+            ranker.answer_confidence(ranking_of(candidates, draft.answer))
+            if candidates and draft
+            else 0.0
+        )
         return {
             "confidence": round(confidence, 4),
             "threshold": ranker.confidence.threshold if ranker.confidence else ranker.threshold,

@@ -5,8 +5,9 @@ question it covers, its passage's rank and similarity, whether it holds the kind
 the question wants…). A logistic regression, trained on the gold set's evidence labels by
 `make train` (`evals/train.py`), turns them into the probability that the sentence holds
 the answer. Whether to answer at all is a question about the whole ranking: a second,
-smaller model turns the best sentence's probability and its lead over the best sentence of
-any other passage (two passages that compete for the answer mean doubt) into the
+smaller model turns the best sentence's probability, its lead over the best sentence of
+any other passage (two passages that compete for the answer mean doubt) and the length of
+the answer composed from them (a short line often misses what was asked) into the
 confidence that the answer is right. Below one threshold, chosen by cross-validation, the
 assistant refuses and shows the closest passages.
 """
@@ -52,6 +53,7 @@ ANSWER_FEATURES: tuple[str, ...] = (
     "best",  # the log-odds of the best sentence's probability
     "lead",  # how far the best sentence's probability is above any other passage's best
     "dense",  # the best sentence's passage's similarity to the question (is it on topic?)
+    "length",  # log of the composed answer's length: what it says beyond one short line
 )
 
 
@@ -62,11 +64,17 @@ class Ranking:
     best: float  # the best sentence's probability
     runner_up: float  # the best probability of another passage's sentence (0 if none)
     dense: float  # the best sentence's passage's dense similarity to the question
+    length: int = 0  # characters of the answer composed from it
 
     def features(self) -> list[float]:
         """The values of ANSWER_FEATURES."""
         best = min(max(self.best, 1e-6), 1 - 1e-6)
-        return [math.log(best / (1 - best)), best - self.runner_up, self.dense]
+        return [
+            math.log(best / (1 - best)),
+            best - self.runner_up,
+            self.dense,
+            math.log1p(self.length),
+        ]
 
 
 @dataclass

@@ -239,4 +239,5 @@ def test_an_english_question_gets_an_english_verdict_and_french_quotes(assistant
     assert len(verdicts) == 1, response.answer
     assert verdicts[0].startswith("Yes: with 12,000 inhabitants")
     assert "communes with more than 5,000 inhabitants" in verdicts[0]
-    assert "“Les communes de plus de 5" in response.answer  # the quote stays French
+    quote = response.answer.split("\n- ", 1)[1]
+    assert quote.startswith("“") and "Les communes de plus de 5" in quote  # French, quoted

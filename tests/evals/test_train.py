@@ -60,6 +60,14 @@ def test_the_committed_confidence_doubts_a_contested_or_off_topic_answer():
     assert clear > ranker.answer_confidence(Ranking(0.7, 0.1, 0.78))
 
 
+def test_the_committed_confidence_trusts_a_fuller_answer_more_than_one_short_line():
+    # Out of fold, a one-line answer misses what was asked more often than one quoting the
+    # best sentence with its neighbours.
+    ranker = SentenceRanker.load()
+    short = ranker.answer_confidence(Ranking(0.7, 0.1, 0.88, length=90))
+    assert ranker.answer_confidence(Ranking(0.7, 0.1, 0.88, length=450)) > short
+
+
 def test_the_ranker_survives_saving_and_loading(tmp_path):
     ranker = SentenceRanker.load()
     ranker.save(tmp_path / "ranker.json")
