@@ -4,14 +4,14 @@
 only its aggregates are read: it is what answers on questions nobody tuned for look like.
 The gold set is training data (the ranker is fitted on it) and is reported, not gated.
 Floors and ceilings are what the system reached when they were set (2026-11-30, on a fresh
-build of the corpus: 24 correct / 59 refused / 8 wrong of 91, CRAG +0.18, recall@5 74.1 %,
-MRR 0.657, abstention 83.3 %), with a margin of one or two cases. They were moved that day,
-when the learned passage ranking came in and the rankers learned from a second training
-set: retrieval floors up (recall@5 68.4 → 74.1 %, MRR 0.575 → 0.657), wrong answers down
-(9 → 8; 26 → 19 over the three sets nobody tuned for), and the cost of that caution, fewer
-answers (29 → 24 correct), accepted: a wrong answer costs more than a refusal. A fresh build
-gives the same vectors and the dense search is exact, so the figures are those of every
-build; the unanswerable cases are only 12, so one case moves abstention accuracy by 8 points.
+build of the corpus: 31 correct / 56 refused / 4 wrong of 91, CRAG +0.30, key-fact accuracy
+26.6 %, recall@5 74.1 %, MRR 0.657, citation precision 87.0 %, abstention 83.3 %), with a
+margin of one to three cases. They were moved up that day when the answer came to quote its
+best sentence between its neighbours and the refusal to read the answer's length (24 → 31
+correct, 8 → 4 wrong here; more correct answers and no more wrong ones on the three other
+sets nobody tuned for). A fresh build gives the same vectors and the dense search is exact,
+so the figures are those of every build; the unanswerable cases are only 12, so one case
+moves abstention accuracy by 8 points.
 """
 
 from pathlib import Path
@@ -28,15 +28,15 @@ pytestmark = pytest.mark.integration
 BLIND = Path(__file__).parents[2] / "evals" / "blind2.jsonl"
 
 FLOORS = {
-    "key_fact_accuracy": 0.15,
+    "key_fact_accuracy": 0.22,
     "recall@5": 0.71,
     "mrr": 0.62,
-    "citation_precision": 0.74,
+    "citation_precision": 0.80,
     "abstention_accuracy": 0.66,
-    "crag": 0.15,
+    "crag": 0.25,
 }
-CEILINGS = {"hallucination_rate": 0.42, "false_refusal_rate": 0.80}
-WRONG_SHARE = 0.11  # wrong answers among all cases: what costs trust
+CEILINGS = {"hallucination_rate": 0.25, "false_refusal_rate": 0.76}
+WRONG_SHARE = 0.07  # wrong answers among all cases: what costs trust
 
 
 @pytest.fixture(scope="module")
