@@ -266,7 +266,9 @@ class ExtractiveAnswerer:
                 chosen.append(extra)
         return self._compose(query, chosen, hits, quoter)
 
-    def _trace(self, candidates: list[_Candidate], draft: Draft | None = None, shown=5) -> dict:
+    def _trace(
+        self, candidates: list[_Candidate], draft: Draft | None = None, shown: int = 5
+    ) -> dict:
         """The decision behind an answer: the best sentences and what moved their scores,
         and the confidence in the `draft` composed from them."""
         ranker = self.ranker

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from assistant.retrieval.fusion import Hit
 from assistant.retrieval.units import (
@@ -96,7 +97,7 @@ def quote_in_context(
     return text
 
 
-def with_neighbours(passage: str, position: int, text: str, quotable) -> str:
+def with_neighbours(passage: str, position: int, text: str, quotable: Callable[[str], bool]) -> str:
     """`text`, the quote of sentence `position`, with the sentences just before and after it
     in the passage: the best sentence's answer is often completed by its neighbour (the
     figure of a label, the second condition of a rule). A neighbour already quoted, too
