@@ -224,7 +224,8 @@ class ExtractiveAnswerer:
         if on_topic:
             brief = self._brief(query, on_topic, hits, quoter)
             if brief is not None:
-                return dataclasses.replace(brief, trace=self._trace(candidates, brief))
+                ranking = ranking_of(candidates, brief.answer)
+                return dataclasses.replace(brief, trace=self._trace(candidates, ranking))
         if not candidates:
             return dataclasses.replace(
                 self._refusal(query, hits, candidates), trace=self._trace([])
@@ -232,8 +233,9 @@ class ExtractiveAnswerer:
         draft = (self._brief(query, candidates, hits, quoter) if frame.brief else None) or (
             self._answer(query, frame, candidates, hits, quoter)
         )
-        trace = self._trace(candidates, draft)
-        if not self.ranker.confident(ranking_of(candidates, draft.answer)):
+        ranking = ranking_of(candidates, draft.answer)
+        trace = self._trace(candidates, ranking)
+        if not self.ranker.confident(ranking):
             return dataclasses.replace(self._refusal(query, hits, candidates), trace=trace)
         return dataclasses.replace(draft, trace=trace)
 
@@ -267,16 +269,12 @@ class ExtractiveAnswerer:
         return self._compose(query, chosen, hits, quoter)
 
     def _trace(
-        self, candidates: list[_Candidate], draft: Draft | None = None, shown: int = 5
+        self, candidates: list[_Candidate], ranking: Ranking | None = None, shown: int = 5
     ) -> dict:
         """The decision behind an answer: the best sentences and what moved their scores,
-        and the confidence in the `draft` composed from them."""
+        and the confidence `ranking` (of the answer composed from them) gives."""
         ranker = self.ranker
-        confidence = (
-            ranker.answer_confidence(ranking_of(candidates, draft.answer))
-            if candidates and draft
-            else 0.0
-        )
+        confidence = ranker.answer_confidence(ranking) if ranking else 0.0
         return {
             "confidence": round(confidence, 4),
             "threshold": ranker.confidence.threshold if ranker.confidence else ranker.threshold,
