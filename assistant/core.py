@@ -150,19 +150,23 @@ class Assistant:
             filters = (filters or Filters()).model_copy(update={"speaker": speakers})
         return query, self._retrieve(query, filters)
 
-    @staticmethod
     def _response(
+        self,
         query: Query,
         hits: list[Hit],
         draft: Draft,
         times: tuple[float, float],
         include_passages: bool,
     ) -> AskResponse:
-        """The API's answer shape from a draft, with timings since `times` (start, retrieved)."""
+        """The API's answer shape from a draft, with timings since `times` (start, retrieved).
+
+        Quotes are shown with the corpus's OCR misreadings read as the words meant; the
+        passages and citations keep the text as stored."""
         started, retrieved = times
         done = time.perf_counter()
+        readable = self.retriever.lexical.readable
         return AskResponse(
-            answer=draft.answer,
+            answer=draft.answer if draft.generated else readable(draft.answer),
             abstained=draft.abstained,
             language=query.language,
             citations=draft.citations,

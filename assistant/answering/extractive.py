@@ -68,6 +68,7 @@ class Draft:
     citations: list[Citation] = field(default_factory=list)
     answerer: str = "extractive"
     trace: dict | None = None  # why this answer: candidates, probabilities, threshold
+    generated: bool = False  # written by a language model, not quoted from the passages
 
 
 class Answerer(Protocol):

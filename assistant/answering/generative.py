@@ -190,7 +190,7 @@ class OpenAIAnswerer:
         citations = [
             Citation(n=n, **hits[n - 1].to_passage().model_dump()) for n in sorted(set(used))
         ]
-        return Draft(text, abstained=False, citations=citations, answerer=self.name)
+        return Draft(text, abstained=False, citations=citations, answerer=self.name, generated=True)
 
     def _fallback(self, query: Query, hits: list[Hit]) -> Draft:
         draft = self.fallback.answer(query, hits)

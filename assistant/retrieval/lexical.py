@@ -18,10 +18,11 @@ import Stemmer
 from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_FRENCH
 from text_to_num import alpha2digit
 
-from assistant.retrieval.vocabulary import acronym_pairs, ocr_corrections
+from assistant.retrieval.vocabulary import acronym_pairs, ocr_corrections, ocr_readings
 
 _ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu)['’]", re.IGNORECASE)
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+_WORD = re.compile(r"[^\W\d_]+")
 # "D'après l'étude" means "according to": no topic word, unlike "3 ans après".
 _ACCORDING_TO = re.compile(r"\bd['’]après\b", re.IGNORECASE)
 _THOUSANDS = re.compile(r"(?<=\d)[\s\u00a0\u202f.](?=\d{3}(?!\d))")
@@ -116,7 +117,7 @@ _QUESTION_WORDS = {
 STOPWORDS = {w for w in (*STOPWORDS_FRENCH, *STOPWORDS_EN)} | _QUESTION_WORDS
 _STEMMER = Stemmer.Stemmer("french")
 # Bump when tokenisation or the indexed text changes: ingestion then rebuilds the BM25 index.
-TOKENIZER_VERSION = "8"
+TOKENIZER_VERSION = "9"
 
 
 def _is_word(word: str) -> bool:
@@ -204,12 +205,14 @@ class Bm25Index:
         doc_freq: dict[str, int],
         corrections: dict[str, str] | None = None,
         acronyms: list[tuple[str, str]] | None = None,
+        readings: dict[str, str] | None = None,
     ):
         self.ids = ids
         self.model = model
         self.doc_freq = doc_freq
         self.corrections = corrections or {}  # OCR misreadings → the corpus's word
         self.acronyms = [tuple(pair) for pair in acronyms or []]  # (short, long) it defines
+        self.readings = readings or {}  # misread words → as a reader should see them
         self._expansions = [(tokenize(short), tokenize(long)) for short, long in self.acronyms]
         self._vocabulary = sorted(doc_freq)
         self._variants: dict[str, list[str]] = {}
@@ -221,7 +224,8 @@ class Bm25Index:
         if not texts:
             return cls([], None, {})
         words = [words_and_tokens(t) for t in texts]
-        corrections = ocr_corrections(Counter(p for pairs in words for p in pairs), _is_word)
+        surface_counts = Counter(p for pairs in words for p in pairs)
+        corrections = ocr_corrections(surface_counts, _is_word)
         corpus = [[corrections.get(t, t) for _, t in pairs] or ["_vide_"] for pairs in words]
         model = bm25s.BM25(k1=1.2, b=0.75)
         model.index(corpus, show_progress=False)
@@ -229,7 +233,8 @@ class Bm25Index:
         for tokens in corpus:
             for token in set(tokens):
                 doc_freq[token] = doc_freq.get(token, 0) + 1
-        return cls(ids, model, doc_freq, corrections, acronym_pairs(texts))
+        readings = ocr_readings(surface_counts, corrections, _is_word)
+        return cls(ids, model, doc_freq, corrections, acronym_pairs(texts), readings)
 
     def save(self, directory: Path) -> None:
         """Write the index files into `directory`."""
@@ -243,6 +248,7 @@ class Bm25Index:
                     "doc_freq": self.doc_freq,
                     "corrections": self.corrections,
                     "acronyms": self.acronyms,
+                    "readings": self.readings,
                     "tokenizer": TOKENIZER_VERSION,
                 }
             ),
@@ -260,6 +266,7 @@ class Bm25Index:
             meta["doc_freq"],
             meta.get("corrections"),
             meta.get("acronyms"),
+            meta.get("readings"),
         )
 
     @staticmethod
@@ -269,6 +276,23 @@ class Bm25Index:
         if not path.is_file():
             return False
         return json.loads(path.read_text(encoding="utf-8")).get("tokenizer") == TOKENIZER_VERSION
+
+    def readable(self, text: str) -> str:
+        """`text` with the corpus's OCR misreadings read as the words meant ("fravail" →
+        "travail", "Numerique" → "Numérique"), for a reader; the passages keep their text."""
+        if not self.readings:
+            return text
+
+        def read(match: re.Match) -> str:
+            word = match.group(0)
+            meant = self.readings.get(word.lower())
+            if meant is None:
+                return word
+            if word.isupper() and len(word) > 1:
+                return meant.upper()
+            return meant[0].upper() + meant[1:] if word[0].isupper() else meant
+
+        return _WORD.sub(read, text)
 
     def idf(self, token: str) -> float:
         """Inverse document frequency; unseen tokens get the highest value."""

@@ -6,7 +6,10 @@ Both are read from the indexed texts, for any corpus, with no list of words:
   letters appear in order, the first one starting a word; or "DPO (Délégué …)");
 - `ocr_corrections`: a token that is rare in the corpus, one edit away from a frequent one,
   and whose spellings are not French words ("infercommunalités" beside a hundred
-  "intercommunalités") is read as the frequent one.
+  "intercommunalités") is read as the frequent one;
+- `ocr_readings`: the same misreadings as words a reader sees ("infercommunalités" →
+  "intercommunalités"), and the words whose accents the OCR lost or doubled beside the
+  corpus's own accented spelling ("numerique" → "numérique"), for the answers' quotes.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from rapidfuzz.distance import Levenshtein
 
@@ -104,3 +107,65 @@ def ocr_corrections(surface_counts: Counter[tuple[str, str]], is_word: callable)
         if len(near) == 1:  # two candidates: nothing says which one was meant
             corrections[token] = near[0]
     return corrections
+
+
+def ocr_readings(
+    surface_counts: Counter[tuple[str, str]],
+    corrections: dict[str, str],
+    is_word: Callable[[str], bool],
+) -> dict[str, str]:
+    """Misread word → the word a reader should see, both lower case as written.
+
+    From the (surface word, token) counts over the corpus, a spelling that is no word of the
+    language is read, in this order, as
+    1. the spelling one edit away of the token `corrections` reads its token as;
+    2. the corpus's most frequent word spelled the same but for its accents ("numerique");
+    3. the one frequent word one edit away, when it is rare (as `ocr_corrections` reads
+       tokens, here for words, so "humérique" is "numérique" whatever its stem), unless
+       they differ by an ending only (a plural, a feminine).
+    """
+    counts: Counter[str] = Counter()
+    spellings: dict[str, Counter[str]] = {}
+    for (surface, token), n in surface_counts.items():
+        counts[surface] += n
+        spellings.setdefault(token, Counter())[surface] += n
+    unaccented: dict[str, list[str]] = {}
+    for surface in counts:
+        unaccented.setdefault(_fold(surface), []).append(surface)
+    words = {w for w in counts if is_word(w)}
+    frequent: dict[int, list[str]] = {}
+    for word in words:
+        if counts[word] >= FREQUENT:
+            frequent.setdefault(len(_fold(word)), []).append(word)
+
+    def one_edit(surface: str, candidates: Iterable[str]) -> list[str]:
+        return [
+            word
+            for word in candidates
+            if Levenshtein.distance(_fold(surface), _fold(word), score_cutoff=1) <= 1
+        ]
+
+    readings = {}
+    for surface, token in surface_counts:
+        if surface in readings or surface in words:
+            continue
+        n, folded = counts[surface], _fold(surface)
+        if token in corrections:
+            near = one_edit(surface, (w for w, _ in spellings[corrections[token]].most_common()))
+            if near:
+                readings[surface] = near[0]
+                continue
+        same = [w for w in unaccented[folded] if w != surface and w in words and counts[w] > n]
+        if same:
+            readings[surface] = max(same, key=counts.__getitem__)
+            continue
+        if n <= RARE and len(surface) >= MIN_LENGTH:
+            sizes = (len(folded) - 1, len(folded), len(folded) + 1)
+            near = [
+                word
+                for word in one_edit(surface, (w for size in sizes for w in frequent.get(size, ())))
+                if counts[word] >= RATIO * n and folded.rstrip("sxe") != _fold(word).rstrip("sxe")
+            ]
+            if len(near) == 1:  # two candidates: nothing says which one was meant
+                readings[surface] = near[0]
+    return readings

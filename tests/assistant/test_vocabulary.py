@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 from assistant.retrieval.lexical import Bm25Index, words_and_tokens
-from assistant.retrieval.vocabulary import acronym_pairs, long_form, ocr_corrections
+from assistant.retrieval.vocabulary import acronym_pairs, long_form, ocr_corrections, ocr_readings
 
 DEFINITION = "La commune confie son réseau à une société publique locale (SPL) en 2024."
 USE = "La SPL gère désormais le réseau de chaleur et les bornes de recharge."
@@ -50,3 +50,48 @@ def test_a_rare_word_of_the_language_is_left_alone():
     texts = ["Les communes votent."] * 9 + ["Les communs sont partagés."]
     counts = Counter(pair for text in texts for pair in words_and_tokens(text))
     assert ocr_corrections(counts, is_word=lambda word: True) == {}
+
+
+def _readings(texts: list[str], words: set[str]) -> dict[str, str]:
+    counts = Counter(pair for text in texts for pair in words_and_tokens(text))
+    is_word = words.__contains__
+    return ocr_readings(counts, ocr_corrections(counts, is_word), is_word)
+
+
+def test_a_reader_sees_the_word_a_rare_misreading_stands_for():
+    texts = ["Le travail des agents avance."] * 9 + ["Le fravail continue."]
+    assert _readings(texts, {"travail", "agents", "avance", "continue"}) == {"fravail": "travail"}
+
+
+def test_a_frequent_spelling_is_no_misreading():
+    texts = ["Le travail des agents avance."] * 9 + ["Le fravail continue."] * 9
+    assert _readings(texts, {"travail", "agents", "avance", "continue"}) == {}
+
+
+def test_a_word_without_its_accents_reads_as_the_corpus_writes_it():
+    texts = ["La stratégie numérique avance."] * 3 + ["La strategie numerique avance."]
+    readings = _readings(texts, {"stratégie", "numérique", "avance"})
+    assert readings == {"strategie": "stratégie", "numerique": "numérique"}
+
+
+def test_a_word_another_ending_or_an_ambiguous_misreading_stays_as_written():
+    texts = (
+        ["Les communes votent."] * 9
+        + ["Les communs."]  # a word of the language
+        + ["Les identifiants du service."] * 9
+        + ["Un identifiant perdu."]  # another ending of a frequent word: no misreading
+        + ["Les parties et les partis."] * 9
+        + ["Les partes."]  # one edit from two frequent words: nothing says which
+    )
+    words = {"communes", "votent", "communs", "identifiants", "service", "identifiant"}
+    words |= {"perdu", "parties", "partis"}
+    assert _readings(texts, words) == {}
+
+
+def test_readable_shows_the_meant_word_in_the_misreading_s_case():
+    texts = ["Le travail des agents avance."] * 9 + ["Le fravail continue."]
+    index = Bm25Index.build([str(n) for n in range(10)], texts)
+
+    assert index.readings == {"fravail": "travail"}
+    shown = index.readable("Fravail, FRAVAIL et fravail 2025.")
+    assert shown == "Travail, TRAVAIL et travail 2025."

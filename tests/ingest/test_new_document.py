@@ -129,3 +129,14 @@ def test_a_changed_page_embeds_only_its_passage_and_a_rerun_nothing(guide):
     assert build_assistant(settings).retriever.sentences.lexical_ranking("91 %", 1)
     assert again.chunks_embedded == 0 and again.sentences_embedded == 0
     assert again.indexed == []
+
+
+def test_an_answer_shows_the_word_an_ocr_misreading_stands_for(guide):
+    _, _, assistant = guide
+
+    response = assistant.ask("Les intercommunalités rurales partagent-elles un DPO ?")
+
+    assert "ntercommunalités rurales partagent souvent un seul DPO" in response.answer
+    assert "infercommunalités" not in response.answer
+    cited = " ".join(c.text for c in response.citations)
+    assert "infercommunalités rurales" in cited  # the passage is shown as printed
