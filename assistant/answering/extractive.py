@@ -229,7 +229,7 @@ class ExtractiveAnswerer:
                 return dataclasses.replace(brief, trace=self._trace(candidates, ranking))
         if not candidates:
             return dataclasses.replace(
-                self._refusal(query, hits, candidates), trace=self._trace([])
+                self._refusal(query, hits, candidates, quoter), trace=self._trace([])
             )
         draft = (self._brief(query, candidates, hits, quoter) if frame.brief else None) or (
             self._answer(query, frame, candidates, hits, quoter)
@@ -237,7 +237,7 @@ class ExtractiveAnswerer:
         ranking = ranking_of(candidates, draft.answer)
         trace = self._trace(candidates, ranking)
         if not self.ranker.confident(ranking):
-            return dataclasses.replace(self._refusal(query, hits, candidates), trace=trace)
+            return dataclasses.replace(self._refusal(query, hits, candidates, quoter), trace=trace)
         return dataclasses.replace(draft, trace=trace)
 
     def _answer(
@@ -292,16 +292,26 @@ class ExtractiveAnswerer:
             ],
         }
 
-    def _refusal(self, query: Query, hits: list[Hit], candidates: list[_Candidate]) -> Draft:
+    def _refusal(
+        self, query: Query, hits: list[Hit], candidates: list[_Candidate], quoter: _Quoter
+    ) -> Draft:
         """No sentence is likely enough to answer: say so, and show the closest passages
-        (those of the likeliest sentences, then in retrieval order)."""
-        order = dict.fromkeys([c.hit_index for c in candidates] + list(range(len(hits))))
-        closest = [hits[i] for i in list(order)[:CLOSEST]]
+        (those of the likeliest sentences, then in retrieval order), each by its likeliest
+        sentence in the context a reader needs: what they would look for in it."""
+        likeliest: dict[int, _Candidate] = {}
+        for candidate in candidates:
+            likeliest.setdefault(candidate.hit_index, candidate)
+        order = list(dict.fromkeys([*likeliest, *range(len(hits))]))[:CLOSEST]
         lines = [abstention(query)]
-        if closest:
+        if order:
             lines.append(CLOSEST_LEAD[query.language])
-            lines += [f"- {_opening(h.chunk.text)} [{n}]" for n, h in enumerate(closest, start=1)]
-        citations = [Citation(n=n, **h.to_passage().model_dump()) for n, h in enumerate(closest, 1)]
+        for n, index in enumerate(order, start=1):
+            best = likeliest.get(index)
+            shown = _shortened(quoter.shown(best)) if best else _opening(hits[index].chunk.text)
+            lines.append(f"- {shown} [{n}]")
+        citations = [
+            Citation(n=n, **hits[i].to_passage().model_dump()) for n, i in enumerate(order, 1)
+        ]
         return Draft("\n".join(lines), abstained=True, citations=citations)
 
     def _select(
@@ -520,13 +530,17 @@ def evidence(hits: list[Hit]) -> list[Hit]:
     return [h for h in hits if not mostly_orders(h)]
 
 
-def _opening(text: str, limit: int = 160) -> str:
+def _opening(text: str) -> str:
     """The first words of a passage, cut at a word boundary, without emphasis marks; lines
     giving orders to an assistant are left out, as they are never quoted."""
     ordered = unquotable(text)
-    quotable = " ".join(u for u in sentence_units(text) if not ordered(u))
-    # Emphasis marks of a Markdown source would be left open by the cut.
-    flat = " ".join(clean_for_display(quotable).replace("**", "").split())
+    return _shortened(" ".join(u for u in sentence_units(text) if not ordered(u)))
+
+
+def _shortened(text: str, limit: int = 240) -> str:
+    """Text for a reader, cut at a word boundary after `limit` characters, without emphasis
+    marks (a Markdown source's would be left open by the cut)."""
+    flat = " ".join(clean_for_display(text).replace("**", "").split())
     if len(flat) <= limit:
         return flat
     return flat[:limit].rsplit(" ", 1)[0] + " …"

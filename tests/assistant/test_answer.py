@@ -278,6 +278,25 @@ def test_a_refusal_shows_first_the_passage_of_the_likeliest_sentence(answerer):
     assert len(draft.citations) == 3
 
 
+def test_a_refusal_shows_each_passage_by_its_likeliest_sentence(answerer):
+    query = build_query("Quelle amende l'Arcom peut-elle imposer pour un site inaccessible ?", [])
+    hit = _hits("rgaa")[0]
+    opening = "Les collectivités publient chaque année un schéma pluriannuel d'accessibilité. "
+    hit.chunk.text = opening * 4 + "L'Arcom peut imposer des amendes allant jusqu'à 50 000 euros."
+    refusing = ExtractiveAnswerer(
+        answerer.lexical,
+        ranker=dataclasses.replace(
+            answerer.ranker, confidence=dataclasses.replace(answerer.ranker.confidence, threshold=1)
+        ),
+    )
+
+    draft = refusing.answer(query, [hit, *_hits("cyber", "budget")])
+
+    assert draft.abstained
+    assert "- L'Arcom peut imposer des amendes allant jusqu'à 50 000 euros. [1]" in draft.answer
+    assert "schéma pluriannuel" not in draft.answer
+
+
 def test_a_refusal_shows_passages_without_open_emphasis_marks(answerer):
     hit = _hits("budget")[0]
     hit.chunk.text = "**30 % des intercommunalités** consacrent un budget au numérique. " * 5
@@ -533,10 +552,11 @@ def test_a_list_question_prefers_the_sentence_that_introduces_the_list():
         "• Présence d'un élu en charge du numérique\n"
         "• Dispositif d'évaluation",
     }
-    answerer, hits = _answerer_over(texts)
+    answerer, hits = _answerer_over(texts, ranker=NEVER_REFUSES)
 
     draft = answerer.answer(build_query("Sur quels critères repose le baromètre ?", []), hits)
 
+    assert not draft.abstained
     assert "schéma directeur" in draft.answer
     assert "Dispositif d'évaluation" in draft.answer
 
