@@ -88,10 +88,54 @@ def is_follow_up(question: str) -> bool:
     return len(question.split()) <= _BARE_WORDS or bool(_FOLLOW_UP.search(question))
 
 
+# What a verdict asks when the answer depends on a figure or a kind the asker did not give.
+MISSING_QUESTION = {
+    "fr": {
+        "population": "Combien d'habitants compte-t-elle ?",
+        "agents": "Combien d'agents emploie-t-elle ?",
+        "kind": "De quel type de collectivité s'agit-il ?",
+    },
+    "en": {
+        "population": "How many inhabitants does it have?",
+        "agents": "How many staff does it employ?",
+        "kind": "What kind of collectivity is it?",
+    },
+}
+_UNITS = {
+    "population": {"fr": "habitants", "en": "inhabitants"},
+    "agents": {"fr": "agents", "en": "staff"},
+}
+# A reply that is only a figure: « 2500 », « environ 12 000 hab », "about 4,000".
+_BARE_FIGURE = re.compile(
+    r"^\s*(?:environ|à peu près|about|around|~)?\s*(?P<n>\d{1,3}(?:[\s\u00a0\u202f.,]?\d{3})*)"
+    r"\s*(?:habitants|hab\b\.?|inhabitants|agents|staff)?\s*[.!]?\s*$",
+    re.IGNORECASE,
+)
+
+
+def _answered_figure(question: str, history: list[Message]) -> str | None:
+    """The question a bare figure answers, completed with it, when the assistant's last
+    message asked for that figure (« Combien d'habitants compte-t-elle ? » → « 2500 »)."""
+    match = _BARE_FIGURE.match(question)
+    users = [m.content for m in history if m.role == "user"]
+    if match is None or not users or history[-1].role != "assistant":
+        return None
+    for size in ("population", "agents"):
+        for language, questions in MISSING_QUESTION.items():
+            if questions[size] in history[-1].content:
+                figure = re.sub(r"\D", "", match.group("n"))
+                return f"{users[-1]} ({figure} {_UNITS[size][language]})"
+    return None
+
+
 def build_query(
     question: str, history: list[Message], profile: Profile | None = None, brief: bool = False
 ) -> Query:
-    """The query for a question asked after `history`."""
+    """The query for a question asked after `history`; a bare figure answering the
+    assistant's own question completes the question it asked it about."""
+    completed = _answered_figure(question, history)
+    if completed is not None:
+        return Query(completed, detect_language(completed), "", profile, brief)
     previous = [m.content for m in history if m.role == "user"]
     if not previous or not is_follow_up(question):
         return Query(question, detect_language(question), "", profile, brief)
@@ -139,7 +183,11 @@ def _spelled(rank: int, language: str) -> str:
 
 _MARKER = re.compile(r"\[\d+\]")
 _LEAD_IN = re.compile(r"^(?:d'après les documents|according to the documents[^:]*)\s*:", re.I)
-_REFUSAL = re.compile(r"^(?:le corpus ne permet pas|the corpus does not answer)", re.I)
+_REFUSAL = re.compile(
+    r"^(?:je n'ai pas trouvé de réponse directe|i found no direct answer|"
+    r"le corpus ne permet pas|the corpus does not answer)",  # and the wording of earlier versions
+    re.I,
+)
 _GIST_WORDS = 40
 
 

@@ -22,6 +22,18 @@ LEAD = {
 }
 
 
+# What is left of « qui a dit quoi sur … » once the asking words are gone.
+_LEFT_OVER = re.compile(
+    r"^\W*(?:quoi|é|what)\b|\b(?:quoi|é)\b(?=\s+(?:sur|de|du|des|à|au)\b)", re.I
+)
+
+
+def brief_topic(question: str) -> str:
+    """The question without its words asking who said what (« qui a dit quoi sur la donnée »
+    → « sur la donnée »): what the statements must be about."""
+    return _LEFT_OVER.sub(" ", _WANTS_BRIEF.sub(" ", question)).strip()
+
+
 def asks_for_brief(question: str) -> bool:
     """True for a facilitator's question about who said what."""
     return bool(_WANTS_BRIEF.search(question))

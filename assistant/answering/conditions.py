@@ -33,11 +33,11 @@ _AND_THRESHOLD = re.compile(
     rf"\s*(?:et|ou)\s+(?:de\s+)?(?P<n>{NUMBER})\s*(?P<unit>habitants|agents)", re.IGNORECASE
 )
 _POPULATION = re.compile(
-    rf"(?P<n>{NUMBER})\s*(?:habitants|inhabitants|residents|people|hab\.)", re.IGNORECASE
+    rf"(?P<n>{NUMBER})\s*(?:habitants|inhabitants|residents|people|hab\b\.?)", re.IGNORECASE
 )
 _POPULATION_CLAUSE = re.compile(
     rf"\b(?:compte|comptons|compter|a|avons|avec|de|has|have|with|of)?\s*(?:{NUMBER})\s*"
-    r"(?:habitants|inhabitants|residents|hab\.)",
+    r"(?:habitants|inhabitants|residents|hab\b\.?)",
     re.IGNORECASE,
 )
 # Kinds of collectivity, most specific first; "intercommunalité" covers CC, CA and EPCI.
@@ -56,9 +56,11 @@ KINDS: list[tuple[str, re.Pattern]] = [
     ),
     (
         "intercommunalité",
-        re.compile(r"\b(intercommunalit[ée]s?|epci|intercommunality|intermunicipal)", re.I),
+        re.compile(
+            r"\b(intercommunalit[ée]s?|intercos?\b|epci|intercommunality|intermunicipal)", re.I
+        ),
     ),
-    ("commune", re.compile(r"\b(communes?|municipalit(y|ies)|town|ville)\b", re.I)),
+    ("commune", re.compile(r"\b(communes?|mairies?|municipalit(y|ies)|town|ville)\b", re.I)),
     ("département", re.compile(r"\b(d[ée]partements?|department)\b", re.I)),
     ("région", re.compile(r"\b(r[ée]gions?|region)\b", re.I)),
     ("collectivité", re.compile(r"\b(collectivit[ée]s?|local authorit(y|ies))\b", re.I)),
@@ -112,6 +114,16 @@ ENGLISH_KINDS = {
     "département": "départements",
     "région": "regions",
     "collectivité": "local authorities",
+}
+# One collectivity of each kind, in English, with its article: "you are a commune".
+ENGLISH_KIND = {
+    "communauté de communes": "a communauté de communes",
+    "communauté d'agglomération": "a communauté d'agglomération",
+    "intercommunalité": "an intercommunality",
+    "commune": "a commune",
+    "département": "a département",
+    "région": "a region",
+    "collectivité": "a local authority",
 }
 
 

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from assistant.answering.brief import group_by_speaker, named_speakers
+from assistant.answering.brief import asks_for_brief, brief_topic, group_by_speaker, named_speakers
 from assistant.answering.conditions import (
     contradicted,
     find_thresholds,
@@ -24,7 +24,7 @@ from assistant.answering.frame import DATE, FIGURE, ROLE, QuestionFrame, frame_o
 from assistant.answering.quoting import next_passage, quote_in_context, with_neighbours
 from assistant.answering.rank import Ranking, SentenceRanker
 from assistant.answering.rules import Rulebook
-from assistant.answering.verdict import Cited, verdict_line
+from assistant.answering.verdict import Cited, rule_for, verdict_line
 from assistant.glossary import query_concepts
 from assistant.injection import unquotable
 from assistant.query import Query, asks_across_documents
@@ -36,11 +36,13 @@ from assistant.schemas import Citation
 _DIGIT = re.compile(r"\d")
 # "Francis Béguet (Agglopolys) : " before a statement, already shown as its label.
 _SPEAKER_PREFIX = re.compile(r"^[^:«]{3,120}?\s*:\s*")
+# The refusal says what it did not find, not that nothing is relevant: the closest passages
+# it shows may well touch the question.
 ABSTAIN = {
-    "fr": "Le corpus ne permet pas de répondre à cette question : aucun passage ne traite "
-    "précisément de « {topic} ». Reformulez, ou ajoutez un document qui en parle.",
-    "en": "The corpus does not answer this question: no passage deals specifically with "
-    "“{topic}”. Rephrase it, or add a document that covers it.",
+    "fr": "Je n'ai pas trouvé de réponse directe à « {topic} » dans les documents. "
+    "Reformulez, ou ajoutez un document qui en parle.",
+    "en": "I found no direct answer to “{topic}” in the documents. Rephrase it, or add a "
+    "document that covers it.",
 }
 CLOSEST = 3  # passages shown with a refusal
 CLOSEST_LEAD = {
@@ -126,6 +128,8 @@ class ExtractiveAnswerer:
         weighted: list[tuple[frozenset[str], float]] = []
         known: set[str] = set()
         question = without_population(query.own)
+        if query.brief or asks_for_brief(question):
+            question = brief_topic(question)  # « qui a dit quoi » is not what it is about
         for text, factor in ((question, 1.0), (query.context, 0.5)):
             for concept in query_concepts(text, query.language):
                 if concept & known:
@@ -237,8 +241,32 @@ class ExtractiveAnswerer:
         ranking = ranking_of(candidates, draft.answer)
         trace = self._trace(candidates, ranking)
         if not self.ranker.confident(ranking):
-            return dataclasses.replace(self._refusal(query, hits, candidates, quoter), trace=trace)
+            # An obligation question the sentences leave in doubt is still answered by the
+            # rule of a retrieved passage that it is about, quoting the rule's sentence.
+            draft = self._from_rule(query, candidates, hits, quoter) or self._refusal(
+                query, hits, candidates, quoter
+            )
         return dataclasses.replace(draft, trace=trace)
+
+    def _from_rule(
+        self, query: Query, candidates: list[_Candidate], hits: list[Hit], quoter: _Quoter
+    ) -> Draft | None:
+        """The answer from the stored rule the question is about: its verdict, and its
+        sentence quoted in its passage; None without such a rule."""
+        if self.rulebook is None:
+            return None
+        rule = rule_for(query, [h.chunk for h in hits], self.rulebook, self.lexical)
+        if rule is None:
+            return None
+        stated = normalize_space(rule.sentence)
+        own = [c for c in candidates if hits[c.hit_index].chunk.id == rule.chunk_id]
+
+        def states(candidate: _Candidate) -> bool:
+            text = normalize_space(candidate.text)
+            return stated in text or text in stated
+
+        sentence = next((c for c in own if states(c)), own[0] if own else None)
+        return None if sentence is None else self._compose(query, [sentence], hits, quoter)
 
     def _answer(
         self,
@@ -516,6 +544,11 @@ _NEGATED = re.compile(r"\b(?:aucune?|pas\s+de|pas\s+d'|sans|no|without)\s*(\w+)"
 def _negated(text: str) -> set[str]:
     """Tokens of the words a sentence says there is none of ("aucune sanction")."""
     return set(tokenize(" ".join(_NEGATED.findall(text))))
+
+
+def normalize_space(text: str) -> str:
+    """Text with its runs of white space made one space."""
+    return " ".join(text.split())
 
 
 def evidence(hits: list[Hit]) -> list[Hit]:

@@ -19,6 +19,7 @@ from typing import NamedTuple
 import simplemma
 
 from assistant.answering.conditions import (
+    ENGLISH_KIND,
     ENGLISH_KINDS,
     NUMBER,
     PLURALS,
@@ -30,7 +31,7 @@ from assistant.answering.conditions import (
 )
 from assistant.answering.rules import Rule, Rulebook, kinds_in
 from assistant.glossary import query_concepts
-from assistant.query import Query
+from assistant.query import MISSING_QUESTION, Query
 from assistant.retrieval.lexical import STOPWORDS, Bm25Index, tokenize
 from assistant.retrieval.store import StoredChunk
 from assistant.retrieval.units import clean_for_display, sentence_units
@@ -84,7 +85,7 @@ _ONE_COLLECTIVITY = re.compile(rf"\b(?:une?|a|an)\s+{_KIND_WORDS}\b", re.IGNOREC
 # A figure of inhabitants or agents, and what comes right before it.
 _HEADCOUNT = re.compile(
     rf"(?P<n>{NUMBER})\s*(?:k\s+)?"
-    r"(?P<unit>habitants|hab\.|inhabitants|residents|people|agents|staff|employees)\b",
+    r"(?P<unit>habitants|hab\b\.?|inhabitants|residents|people|agents|staff|employees)\b",
     re.IGNORECASE,
 )
 # Words making a figure a condition (« de plus de 3 500 habitants »), not someone's size.
@@ -115,19 +116,6 @@ _GENERIC = {
 }  # fmt: skip
 _FOCUS_SHARE = 0.5  # share of the question's focus (IDF-weighted) a rule must cover
 
-_MISSING_QUESTION = {
-    "fr": {
-        "population": "Combien d'habitants compte-t-elle ?",
-        "agents": "Combien d'agents emploie-t-elle ?",
-        "kind": "De quel type de collectivité s'agit-il ?",
-    },
-    "en": {
-        "population": "How many inhabitants does it have?",
-        "agents": "How many staff does it employ?",
-        "kind": "What kind of collectivity is it?",
-    },
-}
-
 
 def asks_for_verdict(query: Query) -> bool:
     """Whether the question asks yes or no about an obligation or eligibility of the asker.
@@ -141,7 +129,12 @@ def asks_for_verdict(query: Query) -> bool:
     binding = _BINDING.search(question) or (
         query.context and _BINDING.search(query.context) and _describes_asker(question)
     )
-    return bool(binding) and (_describes_asker(question) or _has_profile(query.profile))
+    # « Les communes de plus de 3 500 habitants doivent-elles… » asks about the collectivities
+    # its own threshold sets apart, not about the asker whose profile is set.
+    about_asker = _describes_asker(question) or (
+        _has_profile(query.profile) and not find_thresholds(question)
+    )
+    return bool(binding) and about_asker
 
 
 def _describes_asker(question: str) -> bool:
@@ -316,6 +309,18 @@ def _choose(
     return best
 
 
+def rule_for(
+    query: Query, passages: Iterable[StoredChunk], rulebook: Rulebook, lexical: Bm25Index | None
+) -> Rule | None:
+    """For a yes / no obligation question about the asker, the rule of the `passages` that
+    it is about (the best cover of its focus), or None."""
+    if not asks_for_verdict(query):
+        return None
+    ids = {p.id for p in passages}
+    rules = [r for r in rulebook.rules if r.chunk_id in ids]
+    return _choose(rules, query, asker_profile(query), [], lexical)
+
+
 def verdict_line(
     query: Query,
     cited: list[Cited],
@@ -365,8 +370,8 @@ def _say(rule: Rule, profile: Profile, marker: str, language: str) -> str:
         ):
             whom = _whom(rule, language)
             if en:
-                mine = ENGLISH_KINDS.get(profile.kind, profile.kind)
-                return f"No, not as such: this concerns {whom} {marker}, and you are a {mine}."
+                mine = ENGLISH_KIND.get(profile.kind, f"a {profile.kind}")
+                return f"No, not as such: this concerns {whom} {marker}, and you are {mine}."
             mine = f"un {profile.kind}" if profile.kind == "département" else f"une {profile.kind}"
             return f"Non, pas en tant que telle : cela vise {whom} {marker}, et vous êtes {mine}."
         t = next(
@@ -381,7 +386,7 @@ def _say(rule: Rule, profile: Profile, marker: str, language: str) -> str:
         return f"Non : avec {size}, vous n'êtes pas dans le cas visé, {condition} {marker}."
     whom = _whom(rule, language)
     if outcome.verdict == "depends":
-        ask = " ".join(_MISSING_QUESTION[language][m] for m in outcome.missing)
+        ask = " ".join(MISSING_QUESTION[language][m] for m in outcome.missing)
         if en:
             return f"It depends on your collectivity: this concerns {whom} {marker}. {ask}"
         return f"Cela dépend de votre collectivité : cela vise {whom} {marker}. {ask}"

@@ -338,7 +338,7 @@ def test_english_abstention_is_in_english(answerer):
     draft = answerer.answer(build_query("What is the best apple pie recipe?", []), _hits("reen"))
 
     assert draft.abstained
-    assert draft.answer.startswith("The corpus does not answer")
+    assert draft.answer.startswith("I found no direct answer")
 
 
 def test_list_runs_mark_the_items_of_one_bulleted_list():

@@ -183,4 +183,4 @@ def test_a_brief_on_a_topic_nobody_spoke_of_is_refused(real_assistant, question)
     response = real_assistant.ask(question, brief=True, filters={"kind": ["meeting-report"]})
 
     assert response.abstained
-    assert response.answer.startswith("Le corpus ne permet pas de répondre")
+    assert response.answer.startswith("Je n'ai pas trouvé de réponse directe")

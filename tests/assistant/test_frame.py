@@ -2,6 +2,7 @@
 
 import pytest
 
+from assistant.answering.brief import brief_topic
 from assistant.answering.frame import frame_of
 from assistant.query import build_query
 
@@ -28,3 +29,16 @@ def test_figures_the_question_gives_are_not_answers_and_its_claims_are_checked()
     assert {"10 000", "2017"} <= frame.asked_figures
     assert frame.claimed_units == {"€"}
     assert not frame.follow_up
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("qui a dit quoi sur la donnée ?", "sur la donnée ?"),
+        ("qui a parlé de mutualisation ?", "de mutualisation ?"),
+        ("Who said what about open data?", "about open data?"),
+        ("Qu'a dit Damien Bertrand sur les coûts ?", "Damien Bertrand sur les coûts ?"),
+    ],
+)
+def test_a_brief_is_about_what_the_question_leaves_once_who_said_what_is_gone(question, topic):
+    assert brief_topic(question) == topic

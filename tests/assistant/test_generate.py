@@ -173,7 +173,7 @@ def test_not_found_reply_abstains_without_citations(assistant, llm):
     assert response.abstained
     assert response.citations == []
     assert response.answerer == "openai:fake-model"
-    assert response.answer.startswith("Le corpus ne permet pas de répondre")
+    assert response.answer.startswith("Je n'ai pas trouvé de réponse directe")
     assert NOT_FOUND not in response.answer
 
 

@@ -1,5 +1,7 @@
 """Question analysis: follow-up detection and the conversation carried into a query."""
 
+import pytest
+
 from assistant.glossary import query_concepts
 from assistant.query import build_query, next_in_sequence
 from assistant.retrieval.lexical import tokenize
@@ -20,10 +22,17 @@ def test_a_follow_up_recalls_the_start_of_the_previous_answer():
     assert "120" not in query.text  # the dense query keeps the questions only
 
 
-def test_a_refusal_is_not_recalled():
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        "Je n'ai pas trouvé de réponse directe à « montant de l'amende » dans les documents.",
+        "Le corpus ne permet pas de répondre à cette question.",  # an earlier version's wording
+    ],
+)
+def test_a_refusal_is_not_recalled(refusal):
     history = [
         Message(role="user", content="Quel est le montant de l'amende ?"),
-        Message(role="assistant", content="Le corpus ne permet pas de répondre à cette question."),
+        Message(role="assistant", content=refusal),
     ]
 
     assert build_query("Et pour une commune ?", history).recalled == ""
@@ -69,3 +78,35 @@ def test_query_concepts_group_synonyms_across_inflections():
     assert any(
         set(tokenize("invitations")) <= c and set(tokenize("sollicité")) <= c for c in concepts
     )
+
+
+@pytest.mark.parametrize(
+    ("reply", "completed"),
+    [
+        ("2500", "Notre commune doit-elle ouvrir ses données ? (2500 habitants)"),
+        ("environ 12 000 hab.", "Notre commune doit-elle ouvrir ses données ? (12000 habitants)"),
+    ],
+)
+def test_a_bare_figure_answering_the_assistants_question_completes_the_question(reply, completed):
+    asked = "Notre commune doit-elle ouvrir ses données ?"
+    history = [
+        Message(role="user", content=asked),
+        Message(role="assistant", content="Cela dépend… Combien d'habitants compte-t-elle ?"),
+    ]
+
+    query = build_query(reply, history)
+
+    assert query.question == completed
+    assert query.context == ""
+
+
+def test_a_bare_figure_after_an_answer_that_asked_nothing_stays_a_follow_up():
+    history = [
+        Message(role="user", content="Combien de collectivités font de l'open data ?"),
+        Message(role="assistant", content="600 collectivités [1]."),
+    ]
+
+    query = build_query("2017", history)
+
+    assert query.question == "2017"
+    assert query.context == "Combien de collectivités font de l'open data ?"

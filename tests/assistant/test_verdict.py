@@ -4,6 +4,7 @@ Chroma, for several profiles."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -39,6 +40,11 @@ VERDICT = re.compile(r"^(?:Oui|Non|Cela dépend|Yes|No|It depends)\b", re.MULTIL
         ("Devons-nous tenir un inventaire des algorithmes ?", None, True),
         ("Une commune de 2 000 habitants doit-elle publier ses données ?", None, True),
         ("Les communes doivent-elles publier leurs données ?", Profile(kind="commune"), True),
+        (  # a category set apart by its own threshold, not the asker of the profile
+            "Les communes de plus de 3 500 habitants doivent-elles ouvrir leurs données ?",
+            Profile(kind="commune", population=2_500),
+            False,
+        ),
         ("Does our town have to publish open data?", None, True),
         ("Les communes doivent-elles publier leurs données ?", None, False),  # no asker
         ("Quelles communes doivent ouvrir leurs données ?", None, False),
@@ -241,3 +247,34 @@ def test_an_english_question_gets_an_english_verdict_and_french_quotes(assistant
     assert "communes with more than 5,000 inhabitants" in verdicts[0]
     quote = response.answer.split("\n- ", 1)[1]
     assert quote.startswith("“") and "Les communes de plus de 5" in quote  # French, quoted
+
+
+@pytest.mark.integration
+def test_an_obligation_question_the_sentences_leave_in_doubt_is_answered_from_its_rule(
+    assistant, monkeypatch
+):
+    answerer = assistant.answerer
+    confidence = dataclasses.replace(answerer.ranker.confidence, threshold=1.0)  # never sure
+    monkeypatch.setattr(
+        answerer, "ranker", dataclasses.replace(answerer.ranker, confidence=confidence)
+    )
+
+    ruled = assistant.ask(INVENTORY_QUESTION, profile={"kind": "commune", "population": 12_000})
+    unruled = assistant.ask("Qui a rédigé le vade-mecum ?", profile={"kind": "commune"})
+
+    assert not ruled.abstained
+    assert _verdicts(ruled.answer)[0].startswith("Oui : avec 12 000 habitants")
+    assert INVENTORY in ruled.answer.replace("\u202f", " ")
+    assert ruled.citations[0].page == 2
+    assert unruled.abstained  # no rule to answer from: the refusal stands
+
+
+@pytest.mark.integration
+def test_an_english_verdict_names_the_askers_kind_in_the_singular(assistant):
+    response = assistant.ask(
+        "Must we appoint a referent for electronic archiving?", profile={"kind": "commune"}
+    )
+
+    verdicts = _verdicts(response.answer)
+    assert len(verdicts) == 1, response.answer
+    assert verdicts[0].startswith("No, not as such") and verdicts[0].endswith("you are a commune.")
