@@ -131,7 +131,7 @@ class ExtractiveAnswerer:
         if query.brief or asks_for_brief(question):
             question = brief_topic(question)  # « qui a dit quoi » is not what it is about
         for text, factor in ((question, 1.0), (query.context, 0.5)):
-            for concept in query_concepts(text, query.language):
+            for concept in self._split(query_concepts(text, query.language)):
                 if concept & known:
                     continue
                 concept = concept | {v for t in concept for v in self.lexical.variants(t)}
@@ -142,6 +142,15 @@ class ExtractiveAnswerer:
                 weighted.append((concept, idf * factor))
                 known |= concept
         return weighted
+
+    def _split(self, concepts: list[frozenset[str]]) -> list[frozenset[str]]:
+        """A name and its number typed as one word ("NIS2") are the two concepts the corpus
+        writes apart ("NIS 2")."""
+        split = []
+        for concept in concepts:
+            tokens = self.lexical.split(next(iter(concept))) if len(concept) == 1 else []
+            split += [frozenset({t}) for t in tokens] if len(tokens) > 1 else [concept]
+        return split
 
     def candidates(self, query: Query, hits: list[Hit]) -> list[_Candidate]:
         """Every quotable sentence of the passages with its features and probability, best

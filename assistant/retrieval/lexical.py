@@ -23,6 +23,7 @@ from assistant.retrieval.vocabulary import acronym_pairs, ocr_corrections, ocr_r
 _ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu)['’]", re.IGNORECASE)
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _WORD = re.compile(r"[^\W\d_]+")
+_NAME_NUMBER = re.compile(r"^([^\W\d_]{2,})(\d{1,4})$")
 # "D'après l'étude" means "according to": no topic word, unlike "3 ans après".
 _ACCORDING_TO = re.compile(r"\bd['’]après\b", re.IGNORECASE)
 _THOUSANDS = re.compile(r"(?<=\d)[\s\u00a0\u202f.](?=\d{3}(?!\d))")
@@ -318,7 +319,7 @@ class Bm25Index:
         """The query's tokens, read as the corpus reads them, with each acronym the corpus
         defines completed by its other form ("DPO" brings "délégué protection données",
         and the long form brings "dpo")."""
-        tokens = [self.corrections.get(t, t) for t in tokenize(query)]
+        tokens = [part for t in tokenize(query) for part in self.split(self.corrections.get(t, t))]
         present = set(tokens)
         for short, long in self._expansions:
             if short and set(short) <= present:
@@ -330,6 +331,15 @@ class Bm25Index:
             tokens.extend(added)  # a form the query already has (expanded) weighs once
             present.update(added)
         return tokens
+
+    def split(self, token: str) -> list[str]:
+        """A name and its number typed as one word ("nis2") as the corpus writes them, apart
+        ("NIS 2"), when it knows both and not the joined form."""
+        match = _NAME_NUMBER.match(token)
+        if match is None or token in self.doc_freq:
+            return [token]
+        parts = list(match.groups())
+        return parts if all(p in self.doc_freq for p in parts) else [token]
 
     def search(
         self, query: str, k: int, allowed: set[str] | None = None

@@ -176,3 +176,12 @@ def test_typo_tolerance_survives_a_round_trip(tmp_path):
     _index().save(tmp_path / "bm25")
 
     assert Bm25Index.load(tmp_path / "bm25").search("startegie", k=1)[0][0] == "reen"
+
+
+def test_a_name_and_its_number_typed_as_one_word_are_searched_as_the_corpus_writes_them():
+    texts = ["La directive NIS 2 renforce la cybersécurité.", "Le RGPD protège les données."]
+    index = Bm25Index.build(["nis", "rgpd"], texts)
+
+    assert index.query_tokens("NIS2 nous concerne ?")[:2] == ["nis", "2"]
+    assert index.search("NIS2", 1)[0][0] == "nis"
+    assert index.query_tokens("web3") == ["web3"]  # the corpus knows neither part
