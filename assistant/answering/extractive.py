@@ -267,11 +267,11 @@ class ExtractiveAnswerer:
         rule = rule_for(query, [h.chunk for h in hits], self.rulebook, self.lexical)
         if rule is None:
             return None
-        stated = normalize_space(rule.sentence)
+        stated = " ".join(rule.sentence.split())
         own = [c for c in candidates if hits[c.hit_index].chunk.id == rule.chunk_id]
 
         def states(candidate: _Candidate) -> bool:
-            text = normalize_space(candidate.text)
+            text = " ".join(candidate.text.split())
             return stated in text or text in stated
 
         sentence = next((c for c in own if states(c)), own[0] if own else None)
@@ -553,11 +553,6 @@ _NEGATED = re.compile(r"\b(?:aucune?|pas\s+de|pas\s+d'|sans|no|without)\s*(\w+)"
 def _negated(text: str) -> set[str]:
     """Tokens of the words a sentence says there is none of ("aucune sanction")."""
     return set(tokenize(" ".join(_NEGATED.findall(text))))
-
-
-def normalize_space(text: str) -> str:
-    """Text with its runs of white space made one space."""
-    return " ".join(text.split())
 
 
 def evidence(hits: list[Hit]) -> list[Hit]:
