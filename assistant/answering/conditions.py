@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import NamedTuple
 
-from assistant.glossary import query_concepts
-from assistant.retrieval.lexical import STOPWORDS
 from assistant.schemas import Profile
 
 # A whole number, "50 000" or "3500"; not the end of another one: neither the decimals of
@@ -251,91 +248,6 @@ def contradicted(question: str, evidence: str, profile: Profile) -> list[tuple[i
         and (value, unit) not in stated
         and not (unit == "habitants" and value == profile.population)
     )
-
-
-# A count and what it counts: "775 invitations", "120 réponses complètes"; the phrase stops
-# at punctuation and runs three words at most.
-_COUNT = re.compile(
-    rf"(?P<n>{NUMBER})[ \u00a0]+(?:de[ \u00a0]+|d'|d’)?"
-    r"(?P<phrase>[^\W\d_][\w’'-]{2,}(?:[ \u00a0]+[^\W\d_][\w’'-]*){0,2})",
-    re.IGNORECASE,
-)
-_NOT_COUNTED = {"habitants", "inhabitants", "euros", "euro", "ans", "années", "mois", "jours",
-                "heures", "agents", "years", "months", "days", "janvier", "février", "mars",
-                "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre",
-                "décembre"}  # fmt: skip
-
-
-class Misattribution(NamedTuple):
-    """A figure the question gives to one thing and the evidence to another."""
-
-    value: int
-    asked: str  # what the question says it counts: "collectivités répondantes"
-    counted: str  # what the evidence says it counts: "invitations"
-    instead: tuple[int, str] | None  # the evidence's count of what was asked: (120, "réponses…")
-
-
-def counts(text: str) -> dict[int, str]:
-    """What each figure of a text counts: {775: "invitations"}; units and years left out."""
-    out: dict[int, str] = {}
-    for match in _COUNT.finditer(text):
-        value, words = _to_int(match.group("n")), match.group("phrase").split()
-        # The phrase ends before the first grammar word: "réponses complètes", not "… ont".
-        cut = next((i for i, w in enumerate(words) if i and w.lower() in STOPWORDS), len(words))
-        phrase, counted = " ".join(words[:cut]), words[0].lower()
-        if value >= 10 and not 1900 <= value <= 2100 and counted not in _NOT_COUNTED:
-            out.setdefault(value, phrase)
-    return out
-
-
-def _same_thing(word: str, other: str) -> bool:
-    """Whether two words name one thing: inflections, accents and synonym groups."""
-    ours, theirs = (set().union(*query_concepts(w)) for w in (word, other))
-    return bool(ours & theirs)
-
-
-def misattributed(question: str, evidence: str, passage: str) -> list[Misattribution]:
-    """Figures of the question that the evidence gives to something else: the question's
-    "775 collectivités répondantes" where the evidence says "775 invitations".
-
-    The passage around the evidence is searched for its own count of what the question
-    meant ("120 réponses").
-    """
-    stated, around = counts(evidence), counts(passage)
-    found = []
-    for value, asked in counts(question).items():
-        if value not in stated or _same_thing(asked.split()[0], stated[value].split()[0]):
-            continue
-        instead = next(
-            (
-                (other, phrase)
-                for other, phrase in around.items()
-                if other != value
-                and any(_same_thing(a, b) for a in asked.split() for b in phrase.split())
-            ),
-            None,
-        )
-        found.append(Misattribution(value, asked, stated[value].split()[0], instead))
-    return found
-
-
-def misattribution_warning(claims: list[Misattribution], marker: str, language: str) -> str:
-    """The line saying what a figure of the question really counts, and the right count."""
-    parts = []
-    for claim in claims:
-        value = figure(claim.value, language)
-        right = claim.instead and f"{figure(claim.instead[0], language)} {claim.instead[1]}"
-        if language == "en":
-            part = f"{value} counts {claim.counted}, not {claim.asked}"
-            if right:
-                part += f"; they count {right}"
-        else:
-            part = f"{value} désigne des {claim.counted}, pas des {claim.asked}"
-            if right:
-                part += f" ; ils comptent {right}"
-        parts.append(part)
-    lead = "Careful: in the documents," if language == "en" else "Attention : dans les documents,"
-    return f"{lead} {' ; '.join(parts)} {marker}."
 
 
 def premise_warning(claims: list[tuple[int, str]], marker: str, language: str) -> str:

@@ -12,8 +12,6 @@ from assistant.answering.brief import asks_for_brief, brief_topic, group_by_spea
 from assistant.answering.conditions import (
     contradicted,
     find_thresholds,
-    misattributed,
-    misattribution_warning,
     premise_warning,
     profile_from,
     quantities,
@@ -429,12 +427,6 @@ class ExtractiveAnswerer:
         claims = contradicted(query.question, texts[id(best)], profile)
         if claims:
             preamble.append(premise_warning(claims, marker(best), language))
-        for candidate in chosen:
-            # "Avec ses 775 collectivités répondantes" where the passage counts invitations.
-            misread = misattributed(query.question, texts[id(candidate)], quoter.passage(candidate))
-            if misread:
-                preamble.append(misattribution_warning(misread, marker(candidate), language))
-                break
         # Yes / no / it depends: only for an obligation question about the asker, from the
         # one rule of the cited passages the question is about.
         cited = [Cited(hits[c.hit_index].chunk.id, texts[id(c)], marker(c)) for c in chosen]
@@ -524,17 +516,6 @@ class _Quoter:
         return with_neighbours(
             text, candidate.position, self.shown(candidate), lambda s: not ordered(s)
         )
-
-    def passage(self, candidate: _Candidate) -> str:
-        """The candidate's passage, then the other retrieved passages of its document."""
-        own = self.hits[candidate.hit_index]
-        document = own.chunk.metadata.get("doc_id")
-        others = [
-            h.chunk.text
-            for h in self.hits
-            if h is not own and h.chunk.metadata.get("doc_id") == document
-        ]
-        return "\n\n".join([own.chunk.text, own.following, *others])
 
     def _quote(self, candidate: _Candidate, as_list: bool) -> str:
         key = (candidate.hit_index, candidate.position, as_list)

@@ -561,38 +561,6 @@ def test_a_list_question_prefers_the_sentence_that_introduces_the_list():
     assert "Dispositif d'évaluation" in draft.answer
 
 
-def test_a_figure_given_to_the_wrong_thing_is_corrected_with_the_right_count():
-    text = (
-        "775 invitations ont été émises auprès des élus et des agents territoriaux. "
-        "Sur le total des participations, 120 réponses complètes ont été retenues pour l'étude."
-    )
-    answerer, hits = _answerer_over(
-        {"etude": text}, filler=("Le plan vélo.",), ranker=NEVER_REFUSES
-    )
-
-    draft = answerer.answer(
-        build_query("Avec ses 775 collectivités répondantes, l'étude est-elle fiable ?", []), hits
-    )
-
-    assert draft.answer.startswith(
-        "Attention : dans les documents, 775 désigne des invitations, pas des collectivités "
-        "répondantes ; ils comptent 120 réponses complètes [1]."
-    )
-
-
-def test_a_figure_given_to_the_same_thing_raises_no_warning():
-    text = "Ce sont 600 collectivités qui sont inscrites dans une démarche d'open data."
-    answerer, hits = _answerer_over({"od": text}, filler=("Le plan vélo.",), ranker=NEVER_REFUSES)
-
-    draft = answerer.answer(
-        build_query("Les 600 collectivités engagées dans l'open data sont-elles nombreuses ?", []),
-        hits,
-    )
-
-    assert not draft.abstained
-    assert "Attention" not in draft.answer
-
-
 @pytest.mark.parametrize(
     ("sentence", "count"),
     [
