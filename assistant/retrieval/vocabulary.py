@@ -25,8 +25,12 @@ _PARENTHESES = re.compile(r"([^()\n]{3,200}?)\s*\(\s*([^()\n]{2,120}?)\s*\)")
 _SHORT_FORM = re.compile(r"^[^\W\d_][\w&.-]{1,9}$")
 _ELIDED = re.compile(r"^(?:l|d)['’]", re.IGNORECASE)
 
-# OCR corrections: how rare the misreading, how frequent the word it stands for.
-RARE, FREQUENT, RATIO, MIN_LENGTH = 2, 8, 5, 6
+# OCR corrections: how rare the misreading, how frequent the word it stands for (and how
+# many times as frequent: a misreading repeated on a few pages is still rare beside it).
+RARE, FREQUENT, RATIO, MIN_LENGTH = 5, 8, 5, 6
+# Letters French elides before a vowel: « daccompagnement » lost the apostrophe of
+# « d'accompagnement ».
+_ELIDABLE = "cdjlmnst"
 
 
 def _fold(text: str) -> str:
@@ -168,4 +172,12 @@ def ocr_readings(
             ]
             if len(near) == 1:  # two candidates: nothing says which one was meant
                 readings[surface] = near[0]
-    return readings
+    return {surface: _elided(surface, word) for surface, word in readings.items()}
+
+
+def _elided(surface: str, word: str) -> str:
+    """The reading with the elided article the OCR glued to it: « daccompagnement » reads
+    « d'accompagnement », not « accompagnement »."""
+    if surface[0] in _ELIDABLE and _fold(surface[1:]) == _fold(word) and word[0] in "aeéèêiouyh":
+        return f"{surface[0]}'{word}"
+    return word

@@ -63,6 +63,17 @@ def test_a_reader_sees_the_word_a_rare_misreading_stands_for():
     assert _readings(texts, {"travail", "agents", "avance", "continue"}) == {"fravail": "travail"}
 
 
+def test_a_misreading_repeated_on_a_few_pages_is_still_read_beside_a_far_more_frequent_word():
+    texts = ["Le travail des agents avance."] * 25 + ["Le fravail continue."] * 3
+    assert _readings(texts, {"travail", "agents", "avance", "continue"}) == {"fravail": "travail"}
+
+
+def test_an_article_glued_to_its_word_keeps_its_apostrophe():
+    texts = ["Un plan d'accompagnement des agents."] * 9 + ["Le plan daccompagnement avance."]
+    words = {"plan", "accompagnement", "agents", "avance", "un", "le", "des"}
+    assert _readings(texts, words) == {"daccompagnement": "d'accompagnement"}
+
+
 def test_a_frequent_spelling_is_no_misreading():
     texts = ["Le travail des agents avance."] * 9 + ["Le fravail continue."] * 9
     assert _readings(texts, {"travail", "agents", "avance", "continue"}) == {}
