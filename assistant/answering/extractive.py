@@ -247,12 +247,13 @@ class ExtractiveAnswerer:
         )
         ranking = ranking_of(candidates, draft.answer)
         trace = self._trace(candidates, ranking)
+        trace["decision"] = "answer"
         if not self.ranker.confident(ranking):
             # An obligation question the sentences leave in doubt is still answered by the
             # rule of a retrieved passage that it is about, quoting the rule's sentence.
-            draft = self._from_rule(query, candidates, hits, quoter) or self._refusal(
-                query, hits, candidates, quoter
-            )
+            rule = self._from_rule(query, candidates, hits, quoter)
+            trace["decision"] = "rule" if rule else "refusal"
+            draft = rule or self._refusal(query, hits, candidates, quoter)
         return dataclasses.replace(draft, trace=trace)
 
     def _from_rule(

@@ -259,14 +259,17 @@ def test_an_obligation_question_the_sentences_leave_in_doubt_is_answered_from_it
         answerer, "ranker", dataclasses.replace(answerer.ranker, confidence=confidence)
     )
 
-    ruled = assistant.ask(INVENTORY_QUESTION, profile={"kind": "commune", "population": 12_000})
-    unruled = assistant.ask("Qui a rédigé le vade-mecum ?", profile={"kind": "commune"})
+    ruled = assistant.ask(
+        INVENTORY_QUESTION, profile={"kind": "commune", "population": 12_000}, debug=True
+    )
+    unruled = assistant.ask("Qui a rédigé le vade-mecum ?", profile={"kind": "commune"}, debug=True)
 
     assert not ruled.abstained
     assert _verdicts(ruled.answer)[0].startswith("Oui : avec 12 000 habitants")
     assert INVENTORY in ruled.answer.replace("\u202f", " ")
     assert ruled.citations[0].page == 2
     assert unruled.abstained  # no rule to answer from: the refusal stands
+    assert (ruled.trace["decision"], unruled.trace["decision"]) == ("rule", "refusal")
 
 
 @pytest.mark.integration
