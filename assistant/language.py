@@ -124,3 +124,52 @@ def detect_language(text: str) -> str:
     if any(c in text for c in "àâçéèêëîïôûùœ"):
         fr += 1
     return "en" if en > fr else "fr"
+
+
+# French as typed in a chat: the short spellings of question words and their common
+# companions, written out so that every reading of the question (its form, its words)
+# meets them as the documents spell them. The language's, not a corpus's.
+_CHAT_SPELLINGS = {
+    "koi": "quoi",
+    "ki": "qui",
+    "kel": "quel",
+    "kelle": "quelle",
+    "kels": "quels",
+    "kelles": "quelles",
+    "pk": "pourquoi",
+    "pq": "pourquoi",
+    "pkoi": "pourquoi",
+    "pourkoi": "pourquoi",
+    "qd": "quand",
+    "cb": "combien",
+    "cmb": "combien",
+    "bcp": "beaucoup",
+    "ds": "dans",
+    "pr": "pour",
+    "qqn": "quelqu'un",
+    "qqch": "quelque chose",
+    "tjs": "toujours",
+    "tjrs": "toujours",
+    "svp": "s'il vous plaît",
+    "stp": "s'il te plaît",
+}
+# As typed, lower case or capitalised: « DS », « PR » in capitals are acronyms.
+_CHAT_WORD = re.compile(
+    rf"(?<![\w'’-])(?:{'|'.join(w for s in _CHAT_SPELLINGS for w in (s, s.capitalize()))})"
+    r"(?![\w'’-])"
+)
+# « c koi », « c qui », « c obligatoire ? »: a lone « c » before a word is « c'est » (a
+# capital one only opening the question: « l'annexe C du rapport » is a name).
+_CHAT_C = re.compile(r"(?:(?<![\w'’.-])c|^C)(?=\s+[^\W\d_])")
+
+
+def written_out(question: str) -> str:
+    """The question with its chat spellings written out: « ADULLACT c koi ? » reads
+    « ADULLACT c'est quoi ? »."""
+
+    def spelled(match: re.Match) -> str:
+        typed = match.group()
+        full = _CHAT_SPELLINGS.get(typed.lower(), "c'est")
+        return full.capitalize() if typed[0].isupper() else full
+
+    return _CHAT_C.sub(spelled, _CHAT_WORD.sub(spelled, question))

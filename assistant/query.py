@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.glossary import expand_query
-from assistant.language import detect_language
+from assistant.language import detect_language, written_out
 from assistant.retrieval.lexical import ordinal_digits
 from assistant.schemas import Message, Profile
 
@@ -132,7 +132,13 @@ def build_query(
     question: str, history: list[Message], profile: Profile | None = None, brief: bool = False
 ) -> Query:
     """The query for a question asked after `history`; a bare figure answering the
-    assistant's own question completes the question it asked it about."""
+    assistant's own question completes the question it asked it about. Chat spellings
+    (« c koi », « pk ») are written out first."""
+    question = written_out(question)
+    history = [
+        m.model_copy(update={"content": written_out(m.content)}) if m.role == "user" else m
+        for m in history
+    ]
     completed = _answered_figure(question, history)
     if completed is not None:
         return Query(completed, detect_language(completed), "", profile, brief)

@@ -110,3 +110,32 @@ def test_a_bare_figure_after_an_answer_that_asked_nothing_stays_a_follow_up():
 
     assert query.question == "2017"
     assert query.context == "Combien de collectivités font de l'open data ?"
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("ADULLACT c koi ?", "ADULLACT c'est quoi ?"),
+        ("c qui Pascal Chammas", "c'est qui Pascal Chammas"),
+        ("C obligatoire pr nous ?", "C'est obligatoire pour nous ?"),
+        ("Pk le RGAA ?", "Pourquoi le RGAA ?"),
+        ("kel seuil qd on a 3 agents ?", "quel seuil quand on a 3 agents ?"),
+        # Capitals are names and acronyms, a lone letter ending a sentence is a letter.
+        ("L'annexe C du rapport DS", "L'annexe C du rapport DS"),
+        ("le point c.", "le point c."),
+    ],
+)
+def test_chat_spellings_are_written_out(typed, read):
+    assert build_query(typed, []).question == read
+
+
+def test_an_earlier_question_in_chat_spelling_is_written_out_for_the_follow_up():
+    history = [
+        Message(role="user", content="c koi le RGAA ?"),
+        Message(role="assistant", content="…"),
+    ]
+
+    query = build_query("Et pr les communes ?", history)
+
+    assert query.question == "Et pour les communes ?"
+    assert query.context == "c'est quoi le RGAA ?"
