@@ -118,7 +118,7 @@ _QUESTION_WORDS = {
 STOPWORDS = {w for w in (*STOPWORDS_FRENCH, *STOPWORDS_EN)} | _QUESTION_WORDS
 _STEMMER = Stemmer.Stemmer("french")
 # Bump when tokenisation or the indexed text changes: ingestion then rebuilds the BM25 index.
-TOKENIZER_VERSION = "10"
+TOKENIZER_VERSION = "11"
 
 
 def _is_word(word: str) -> bool:

@@ -120,6 +120,12 @@ def _logical_lines(paragraph: str) -> list[tuple[str, bool]]:
     return lines
 
 
+# A blank line the page layout put inside a sentence: the paragraph stops on a comma or an
+# open parenthesis and the next one goes on in lower case (« (moteur, sensoriel, cognitif, »
+# / « psychique) »).
+_BROKEN_PARAGRAPH = re.compile(r"(?<=[,(])[ \t]*\n[ \t]*\n\s*(?=[a-zà-ÿ])")
+
+
 @lru_cache(maxsize=4096)
 def _units(text: str) -> tuple[tuple[str, int | None], ...]:
     """Each unit with the number of the bulleted list it belongs to, None outside lists.
@@ -129,7 +135,7 @@ def _units(text: str) -> tuple[tuple[str, int | None], ...]:
     units: list[tuple[str, int | None]] = []
     runs = 0
     run: int | None = None
-    for paragraph in re.split(r"\n\s*\n", text):
+    for paragraph in re.split(r"\n\s*\n", _BROKEN_PARAGRAPH.sub("\n", text)):
         for line, item in _logical_lines(paragraph):
             if item and run is None:
                 runs += 1

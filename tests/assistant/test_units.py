@@ -43,6 +43,19 @@ def test_a_figure_alone_on_its_line_joins_its_label():
     ]
 
 
+def test_a_sentence_the_page_layout_broke_with_a_blank_line_is_whole_again():
+    text = (
+        "* Les sites doivent être accessibles (moteur, sensoriel, cognitif,\n\npsychique)\n\n"
+        "* Publier une déclaration,\n\nAfficher le niveau de conformité"
+    )
+
+    assert sentence_units(text) == [
+        "* Les sites doivent être accessibles (moteur, sensoriel, cognitif, psychique)",
+        "* Publier une déclaration,",
+        "Afficher le niveau de conformité",  # a capital opens a new line: not mended
+    ]
+
+
 def test_each_sentence_keeps_its_title_heading_and_list_lead_in():
     text = (
         "Les collectivités de plus de 3 500 habitants doivent :\n"
