@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
 from sklearn.model_selection import GroupKFold, RepeatedStratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
@@ -375,24 +376,24 @@ def train(
 ):
     """The ranker fitted on all cases, with its cross-validated strength and threshold.
 
-    Each strength is judged by what it is for: how many questions its out-of-fold answers
-    get right once the threshold keeps wrong answers at `max_wrong` of the questions.
+    The strength is the one whose out-of-fold probabilities have the lowest log-loss: how
+    many questions the answers get right at the refusal threshold would judge it by what it
+    is for, but it moves by several points when two or three questions change, and picked
+    the strength by that noise.
     """
     data = collect(assistant, cases, passage_rankers)
     report: dict = {"questions": len(cases), "candidates": int(len(data.labels))}
     report["positives"] = int(data.labels.sum())
     lexical = assistant.answerer.lexical
     count = len(cases)
-    best = None
+    losses = {}
     for strength in STRENGTHS:
-        threshold, outcomes = choose_sentence_threshold(data, cases, lexical, strength)
-        confidence_model, confidence = fit_confidence(outcomes, max_wrong)
-        answered = confidence >= confidence_model.threshold
-        correct = int((answered & outcomes.right).sum())
-        report[f"out_of_fold_correct_C={strength}"] = round(correct / count, 4)
-        if best is None or correct > best[1]:
-            best = (strength, correct, threshold, outcomes, confidence_model, confidence)
-    strength, _, threshold, outcomes, confidence_model, confidence = best
+        probabilities = np.clip(_out_of_fold(data, strength), 1e-9, 1 - 1e-9)
+        losses[strength] = float(log_loss(data.labels, probabilities))
+        report[f"out_of_fold_log_loss_C={strength}"] = round(losses[strength], 5)
+    strength = min(losses, key=losses.__getitem__)
+    threshold, outcomes = choose_sentence_threshold(data, cases, lexical, strength)
+    confidence_model, confidence = fit_confidence(outcomes, max_wrong)
     right = outcomes.right
     answered = confidence >= confidence_model.threshold
     report.update(
