@@ -57,7 +57,10 @@ KINDS: list[tuple[str, re.Pattern]] = [
             r"\b(intercommunalit[ée]s?|intercos?\b|epci|intercommunality|intermunicipal)", re.I
         ),
     ),
-    ("commune", re.compile(r"\b(communes?|mairies?|municipalit(y|ies)|town|ville)\b", re.I)),
+    (
+        "commune",
+        re.compile(r"\b(communes?|mairies?|municipalit(y|ies)|towns?|villes?|city)\b", re.I),
+    ),
     ("département", re.compile(r"\b(d[ée]partements?|department)\b", re.I)),
     ("région", re.compile(r"\b(r[ée]gions?|region)\b", re.I)),
     ("collectivité", re.compile(r"\b(collectivit[ée]s?|local authorit(y|ies))\b", re.I)),

@@ -32,7 +32,7 @@ from assistant.retrieval.units import (
 
 log = logging.getLogger(__name__)
 
-EXTRACTOR_VERSION = "4"  # part of every cache key: a change of the reading redoes them all
+EXTRACTOR_VERSION = "5"  # part of every cache key: a change of the reading redoes them all
 RULES_FILE = "rules.json"
 
 # Modal and legal wording that binds someone. Group "modal": what follows is what is asked.

@@ -21,6 +21,7 @@ import simplemma
 from assistant.answering.conditions import (
     ENGLISH_KIND,
     ENGLISH_KINDS,
+    KINDS,
     NUMBER,
     PLURALS,
     Threshold,
@@ -75,10 +76,11 @@ _ASKER = re.compile(
     r"\bon\s+(?:doit|peut|est|a|devra)\b",
     re.IGNORECASE,
 )
+# Any word naming a kind of collectivity (the kinds' own table), or a vaguer one.
 _KIND_WORDS = (
-    r"(?:commune|ville|mairie|communauté|intercommunalité|interco|epci|cc|ca|agglo\w*|"
-    r"département|région|collectivité|town|city|municipality|community|intercommunality|"
-    r"department|region|council|local\s+authority)"
+    "(?:"
+    + "|".join([pattern.pattern for _, pattern in KINDS] + [r"communauté|community|council"])
+    + ")"
 )
 # One collectivity the question describes: « une commune de 2 000 habitants », "a town".
 _ONE_COLLECTIVITY = re.compile(rf"\b(?:une?|a|an)\s+{_KIND_WORDS}\b", re.IGNORECASE)
