@@ -34,7 +34,7 @@ from sklearn.metrics import log_loss
 from sklearn.model_selection import GroupKFold, RepeatedStratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
-from assistant.answering.extractive import ExtractiveAnswerer, ranking_of
+from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.answering.extractive import evidence as usable_hits
 from assistant.answering.rank import (
     FEATURES,
@@ -314,13 +314,12 @@ def answer_outcomes(
         answerer = ExtractiveAnswerer(lexical, ranker=ranker)
         for question in sorted(set(range(count)) - set(data.groups[train_rows])):
             query, hits = data.prepared[question]
-            candidates = answerer.candidates(query, hits)
-            if not candidates:
-                continue
             draft = answerer.answer(query, hits)
+            if draft.trace["ranking"] is None:
+                continue  # no candidate sentence
             case = cases[question]
             ok = facts_correct(draft.answer, case.key_facts)
-            rankings[question] = ranking_of(candidates, draft.answer)
+            rankings[question] = Ranking(**draft.trace["ranking"])
             right[question] = classify_outcome(case.expected, draft.abstained, ok) == "correct"
             cited = citation_precision(
                 [c.model_dump() for c in draft.citations], [e.model_dump() for e in case.evidence]

@@ -314,6 +314,7 @@ class ExtractiveAnswerer:
         confidence = ranker.answer_confidence(ranking) if ranking else 0.0
         return {
             "confidence": round(confidence, 4),
+            "ranking": dataclasses.asdict(ranking) if ranking else None,
             "threshold": ranker.confidence.threshold if ranker.confidence else ranker.threshold,
             "sentence_threshold": ranker.threshold,
             "candidates": [
