@@ -339,6 +339,11 @@ class ExtractiveAnswerer:
         for candidate in candidates:
             likeliest.setdefault(candidate.hit_index, candidate)
         order = list(dict.fromkeys([*likeliest, *range(len(hits))]))[:CLOSEST]
+        # A passage is shown by a sentence that says something: « De quoi parle-t-on ? » or
+        # an interviewer's question is only what its likeliest sentence asks.
+        for candidate in reversed(candidates):
+            if not _asks(candidate.text):
+                likeliest[candidate.hit_index] = candidate
         lines = [abstention(query)]
         if order:
             lines.append(CLOSEST_LEAD[query.language])
@@ -531,6 +536,11 @@ class _Quoter:
 
 
 _NEGATED = re.compile(r"\b(?:aucune?|pas\s+de|pas\s+d'|sans|no|without)\s*(\w+)", re.IGNORECASE)
+
+
+def _asks(sentence: str) -> bool:
+    """Whether a sentence is a question."""
+    return sentence.rstrip(" »\"*").endswith("?")
 
 
 def _negated(text: str) -> set[str]:

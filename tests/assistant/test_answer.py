@@ -297,6 +297,27 @@ def test_a_refusal_shows_each_passage_by_its_likeliest_sentence(answerer):
     assert "schéma pluriannuel" not in draft.answer
 
 
+def test_a_refusal_shows_a_passage_by_what_it_says_rather_than_by_a_question_it_asks(answerer):
+    query = build_query("Quelle amende l'Arcom peut-elle imposer pour un site inaccessible ?", [])
+    hit = _hits("rgaa")[0]
+    hit.chunk.text = (
+        "Q : Quelle amende l'Arcom peut-elle imposer pour un site inaccessible ?\n"
+        "R : Des amendes allant jusqu'à 50 000 euros."
+    )
+    refusing = ExtractiveAnswerer(
+        answerer.lexical,
+        ranker=dataclasses.replace(
+            answerer.ranker, confidence=dataclasses.replace(answerer.ranker.confidence, threshold=1)
+        ),
+    )
+
+    draft = refusing.answer(query, [hit, *_hits("cyber", "budget")])
+
+    assert draft.abstained
+    assert "- R : Des amendes allant jusqu'à 50 000 euros. [" in draft.answer
+    assert "Q : Quelle amende" not in draft.answer
+
+
 def test_a_refusal_shows_passages_without_open_emphasis_marks(answerer):
     hit = _hits("budget")[0]
     hit.chunk.text = "**30 % des intercommunalités** consacrent un budget au numérique. " * 5
