@@ -540,7 +540,7 @@ _NEGATED = re.compile(r"\b(?:aucune?|pas\s+de|pas\s+d'|sans|no|without)\s*(\w+)"
 
 def _asks(sentence: str) -> bool:
     """Whether a sentence is a question."""
-    return sentence.rstrip(" »\"*").endswith("?")
+    return sentence.rstrip(' »"*').endswith("?")
 
 
 def _negated(text: str) -> set[str]:
