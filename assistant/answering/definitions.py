@@ -213,8 +213,10 @@ def _defines(sentence: str, short: str, long: str) -> bool:
     return bool(re.search(rf"{lf}\s*\(\s*{s}\b|\b{s}\s*\(\s*(?:l'|d')?{lf}", _fold(sentence)))
 
 
-def _introduces(sentence: str, names: list[str]) -> bool:
-    """Whether the sentence introduces one of the names: « X est un … », « X désigne … »."""
+def _introduces(sentence: str, names: list[str], speakers: frozenset[str] = frozenset()) -> bool:
+    """Whether the sentence introduces one of the names: « X est un … », « X désigne … ».
+    A line opening on one of its passage's `speakers` (folded) reports what they said:
+    « Pascal Chammas : Longtemps, … » is no glossary line."""
     folded = _fold(sentence)
     for name in names:
         term = re.escape(_fold(name))
@@ -225,7 +227,8 @@ def _introduces(sentence: str, names: list[str]) -> bool:
             return True
         if re.search(rf"\S\s+{_NAMED}{term}(?=[\s»\",.;:)]|$)", folded):
             return True  # « la loi visant à réduire … ou « REEN » »
-        if re.match(rf"^(?:(?:le|la|les|l')\s*)?{term}\s*:\s*\S+(?:\s+\S+){{2}}", folded):
+        glossary = re.match(rf"^(?:(?:le|la|les|l')\s*)?{term}\s*:\s*\S+(?:\s+\S+){{2}}", folded)
+        if glossary and _fold(name) not in speakers:
             return True  # a glossary line: « DPO : délégué à la protection des données »
     return False
 
@@ -236,12 +239,14 @@ def _find(
     """The first sentence defining one of the pairs, and the first introducing a name."""
     defining = introducing = None
     for hit in hits:
+        said_by = str(hit.chunk.metadata.get("speakers", "")).split("; ")
+        speakers = frozenset(_fold(s) for s in said_by if s)
         for position, sentence in enumerate(sentence_units(hit.chunk.text)):
             pair = next((p for p in pairs if _defines(sentence, *p)), None)
             if defining is None and pair:
                 short, long = pair
                 defining = _Found(hit, position, (short, _expansion(sentence, short, long)))
-            elif introducing is None and _introduces(sentence, names):
+            elif introducing is None and _introduces(sentence, names, speakers):
                 introducing = _Found(hit, position)
             if defining and introducing:
                 return defining, introducing

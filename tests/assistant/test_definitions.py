@@ -12,6 +12,8 @@ from helpers import index_pdf_guide
 from assistant.answering import definitions
 from assistant.answering.definitions import definition_answer, definition_term
 from assistant.query import build_query
+from assistant.retrieval.fusion import Hit
+from assistant.retrieval.store import StoredChunk
 
 TITLE = "Schéma territorial du numérique"
 DEFINED = (
@@ -166,3 +168,14 @@ def test_the_streamed_definition_is_the_same(assistant):
 
     assert events[-1].response.answerer == "definition"
     assert "".join(e.text for e in events if e.type == "delta") == events[-1].response.answer
+
+
+@pytest.mark.parametrize("speakers", ["Marie Dupont", ""])
+def test_a_speaker_s_words_are_no_glossary_line_of_their_name(speakers):
+    text = "Marie Dupont : nous avons lancé la démarche en 2020 avec les communes."
+    hit = Hit(StoredChunk("pv", text, {"doc_id": "d", "speakers": speakers}), 0.1, 0.9)
+
+    draft = definition_answer(build_query("Marie Dupont, c'est qui ?", []), [hit])
+
+    # Said by her, the line reports her words; in a glossary, it would define the name.
+    assert (draft is None) == bool(speakers)
