@@ -335,6 +335,7 @@ class ExtractiveAnswerer:
         """No sentence is likely enough to answer: say so, and show the closest passages
         (those of the likeliest sentences, then in retrieval order), each by its likeliest
         sentence in the context a reader needs: what they would look for in it."""
+        concepts = self._concepts(query)
         likeliest: dict[int, _Candidate] = {}
         for candidate in candidates:
             likeliest.setdefault(candidate.hit_index, candidate)
@@ -349,7 +350,11 @@ class ExtractiveAnswerer:
             lines.append(CLOSEST_LEAD[query.language])
         for n, index in enumerate(order, start=1):
             best = likeliest.get(index)
-            shown = _shortened(quoter.shown(best)) if best else _opening(hits[index].chunk.text)
+            if best is None:
+                shown = _opening(hits[index].chunk.text)
+            else:
+                anchors = set().union(*(concepts[i][0] for i in best.terms))
+                shown = _shortened(quoter.shown(best), anchors=anchors)
             lines.append(f"- {shown} [{n}]")
         citations = [
             Citation(n=n, **hits[i].to_passage().model_dump()) for n, i in enumerate(order, 1)
@@ -567,14 +572,25 @@ def _opening(text: str) -> str:
     return _shortened(" ".join(u for u in sentence_units(text) if not ordered(u)))
 
 
-def _shortened(text: str, limit: int = 240) -> str:
+def _shortened(text: str, limit: int = 240, anchors: set[str] = frozenset()) -> str:
     """Text for a reader, cut at a word boundary after `limit` characters, without emphasis
-    marks (a Markdown source's would be left open by the cut)."""
+    marks (a Markdown source's would be left open by the cut). When the first word matching
+    one of the `anchors` (tokens of the question's concepts) would be cut off, the text
+    shown starts a little before it instead."""
     flat = " ".join(clean_for_display(text).replace("**", "").split())
     if len(flat) <= limit:
         return flat
+    anchor = next(
+        (m.start() for m in _WORD.finditer(flat) if set(tokenize(m.group())) & anchors), 0
+    )
+    if anchor + _ANCHOR_ROOM > limit:
+        start = flat.rfind(" ", 0, anchor - _ANCHOR_LEAD) + 1
+        return "… " + _shortened(flat[start:], limit)
     return flat[:limit].rsplit(" ", 1)[0] + " …"
 
 
 _EACH_FLOOR = 0.3  # share of the best score a named document's sentence needs to be quoted
 _LABEL = 40  # characters: a line this short is a label, not a statement
+_WORD = re.compile(r"[^\W_][\w'’-]*")
+_ANCHOR_ROOM = 60  # characters a shortened text keeps after the first word the question names
+_ANCHOR_LEAD = 80  # characters it shows before that word when it starts later

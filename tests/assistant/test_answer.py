@@ -318,6 +318,29 @@ def test_a_refusal_shows_a_passage_by_what_it_says_rather_than_by_a_question_it_
     assert "Q : Quelle amende" not in draft.answer
 
 
+def test_a_refusal_shows_a_long_sentence_from_a_little_before_what_the_question_names(answerer):
+    query = build_query("Quelle amende l'Arcom peut-elle imposer pour un site inaccessible ?", [])
+    hit = _hits("rgaa")[0]
+    preamble = (
+        "Les collectivités publient chaque année un schéma pluriannuel et le tiennent à jour, "
+    )
+    hit.chunk.text = (
+        preamble * 3 + "et l'Arcom peut imposer des amendes allant jusqu'à 50 000 euros."
+    )
+    refusing = ExtractiveAnswerer(
+        answerer.lexical,
+        ranker=dataclasses.replace(
+            answerer.ranker, confidence=dataclasses.replace(answerer.ranker.confidence, threshold=1)
+        ),
+    )
+
+    draft = refusing.answer(query, [hit, *_hits("cyber", "budget")])
+
+    shown = next(line for line in draft.answer.split("\n") if line.endswith("[1]"))
+    assert shown.startswith("- … ") and "l'Arcom peut imposer des amendes" in shown
+    assert len(shown) < 260
+
+
 def test_a_refusal_shows_passages_without_open_emphasis_marks(answerer):
     hit = _hits("budget")[0]
     hit.chunk.text = "**30 % des intercommunalités** consacrent un budget au numérique. " * 5
