@@ -11,14 +11,14 @@ far to trust a passage probability as it will be on new questions, not on its ow
 
 For every gold question the assistant retrieves its passages as it would to answer; every
 candidate sentence is labelled positive when it holds one of the case's evidence quotes.
-A logistic regression is fitted on the candidates' features; its strength is chosen by
-k-fold cross-validation grouped by question (no question is ever scored by a model that
-saw it). Each question is then answered by a model that did not see it: its best sentence's
-probability, that sentence's lead over the best of another passage, and whether the answer
-is right (as the evaluation scores it) train the answer-confidence model, whose refusal
-threshold is the lowest one at which wrong answers (out of fold) stay at most `MAX_WRONG` of
-the questions. Deterministic: the same index gives the same model, which is committed as
-`assistant/answering/ranker.json`.
+A logistic regression is fitted on the candidates' features; its strength is the one with
+the lowest log-loss in k-fold cross-validation grouped by question (no question is ever
+scored by a model that saw it). Each question is then answered by a model that did not
+see it: its best sentence's probability, that sentence's lead over the best of another
+passage, and whether the answer is right (as the evaluation scores it) train the
+answer-confidence model, whose refusal threshold is the lowest one at which wrong answers
+(out of fold) stay at most `MAX_WRONG` of the questions. Deterministic: the same index gives
+the same model, which is committed as `assistant/answering/ranker.json`.
 """
 
 from __future__ import annotations
