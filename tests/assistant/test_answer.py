@@ -5,7 +5,12 @@ import re
 
 import pytest
 
-from assistant.answering.extractive import ExtractiveAnswerer, clean_for_display, sentence_units
+from assistant.answering.extractive import (
+    Draft,
+    ExtractiveAnswerer,
+    clean_for_display,
+    sentence_units,
+)
 from assistant.answering.rank import SentenceRanker
 from assistant.glossary import expand_query, query_concepts
 from assistant.language import detect_language
@@ -260,17 +265,27 @@ def test_abstains_when_the_passages_are_about_something_else(answerer):
     assert _markers(draft.answer) == {c.n for c in draft.citations} == {1, 2, 3}
 
 
+def _refusing(answerer: ExtractiveAnswerer) -> ExtractiveAnswerer:
+    """The same answerer, never confident enough to answer."""
+    confidence = dataclasses.replace(answerer.ranker.confidence, threshold=1)
+    return ExtractiveAnswerer(
+        answerer.lexical, ranker=dataclasses.replace(answerer.ranker, confidence=confidence)
+    )
+
+
+def _fine_question_refused(answerer: ExtractiveAnswerer, rgaa_text: str) -> Draft:
+    """The refusal of a question on the Arcom's fine, the first passage holding `rgaa_text`."""
+    query = build_query("Quelle amende l'Arcom peut-elle imposer pour un site inaccessible ?", [])
+    hit = _hits("rgaa")[0]
+    hit.chunk.text = rgaa_text
+    return _refusing(answerer).answer(query, [hit, *_hits("cyber", "budget")])
+
+
 def test_a_refusal_shows_first_the_passage_of_the_likeliest_sentence(answerer):
     query = build_query("Quelle amende l'Arcom peut-elle imposer pour un site inaccessible ?", [])
     hits = _hits("cyber", "budget", "reen", "rgaa")
-    refusing = ExtractiveAnswerer(
-        answerer.lexical,
-        ranker=dataclasses.replace(
-            answerer.ranker, confidence=dataclasses.replace(answerer.ranker.confidence, threshold=1)
-        ),
-    )
 
-    draft = refusing.answer(query, hits)
+    draft = _refusing(answerer).answer(query, hits)
 
     assert draft.abstained
     # Retrieval put it last; the ranker finds the fine in it, so it is shown among the three.
@@ -279,18 +294,11 @@ def test_a_refusal_shows_first_the_passage_of_the_likeliest_sentence(answerer):
 
 
 def test_a_refusal_shows_each_passage_by_its_likeliest_sentence(answerer):
-    query = build_query("Quelle amende l'Arcom peut-elle imposer pour un site inaccessible ?", [])
-    hit = _hits("rgaa")[0]
     opening = "Les collectivités publient chaque année un schéma pluriannuel d'accessibilité. "
-    hit.chunk.text = opening * 4 + "L'Arcom peut imposer des amendes allant jusqu'à 50 000 euros."
-    refusing = ExtractiveAnswerer(
-        answerer.lexical,
-        ranker=dataclasses.replace(
-            answerer.ranker, confidence=dataclasses.replace(answerer.ranker.confidence, threshold=1)
-        ),
-    )
 
-    draft = refusing.answer(query, [hit, *_hits("cyber", "budget")])
+    draft = _fine_question_refused(
+        answerer, opening * 4 + "L'Arcom peut imposer des amendes allant jusqu'à 50 000 euros."
+    )
 
     assert draft.abstained
     assert "- L'Arcom peut imposer des amendes allant jusqu'à 50 000 euros. [1]" in draft.answer
@@ -298,20 +306,11 @@ def test_a_refusal_shows_each_passage_by_its_likeliest_sentence(answerer):
 
 
 def test_a_refusal_shows_a_passage_by_what_it_says_rather_than_by_a_question_it_asks(answerer):
-    query = build_query("Quelle amende l'Arcom peut-elle imposer pour un site inaccessible ?", [])
-    hit = _hits("rgaa")[0]
-    hit.chunk.text = (
+    draft = _fine_question_refused(
+        answerer,
         "Q : Quelle amende l'Arcom peut-elle imposer pour un site inaccessible ?\n"
-        "R : Des amendes allant jusqu'à 50 000 euros."
+        "R : Des amendes allant jusqu'à 50 000 euros.",
     )
-    refusing = ExtractiveAnswerer(
-        answerer.lexical,
-        ranker=dataclasses.replace(
-            answerer.ranker, confidence=dataclasses.replace(answerer.ranker.confidence, threshold=1)
-        ),
-    )
-
-    draft = refusing.answer(query, [hit, *_hits("cyber", "budget")])
 
     assert draft.abstained
     assert "- R : Des amendes allant jusqu'à 50 000 euros. [" in draft.answer
@@ -319,22 +318,13 @@ def test_a_refusal_shows_a_passage_by_what_it_says_rather_than_by_a_question_it_
 
 
 def test_a_refusal_shows_a_long_sentence_from_a_little_before_what_the_question_names(answerer):
-    query = build_query("Quelle amende l'Arcom peut-elle imposer pour un site inaccessible ?", [])
-    hit = _hits("rgaa")[0]
     preamble = (
         "Les collectivités publient chaque année un schéma pluriannuel et le tiennent à jour, "
     )
-    hit.chunk.text = (
-        preamble * 3 + "et l'Arcom peut imposer des amendes allant jusqu'à 50 000 euros."
-    )
-    refusing = ExtractiveAnswerer(
-        answerer.lexical,
-        ranker=dataclasses.replace(
-            answerer.ranker, confidence=dataclasses.replace(answerer.ranker.confidence, threshold=1)
-        ),
-    )
 
-    draft = refusing.answer(query, [hit, *_hits("cyber", "budget")])
+    draft = _fine_question_refused(
+        answerer, preamble * 3 + "et l'Arcom peut imposer des amendes allant jusqu'à 50 000 euros."
+    )
 
     shown = next(line for line in draft.answer.split("\n") if line.endswith("[1]"))
     assert shown.startswith("- … ") and "l'Arcom peut imposer des amendes" in shown
