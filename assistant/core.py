@@ -142,8 +142,9 @@ class Assistant:
         if isinstance(profile, dict):
             profile = Profile(**profile)
         query = build_query(question, history, profile, brief)
-        if asks_to_compare(question) and not (filters and filters.document_id):
-            named = named_documents(question, self.retriever.catalog(), self.retriever.lexical)
+        if asks_to_compare(query.question) and not (filters and filters.document_id):
+            catalog = self.retriever.catalog()
+            named = named_documents(query.question, catalog, self.retriever.lexical)
             query.documents = tuple(named) if len(named) >= 2 else ()
         speakers = self.retriever.speakers() if brief else []
         if speakers and not (filters and filters.speaker):

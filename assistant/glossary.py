@@ -7,7 +7,6 @@ still meet passages saying "communauté de communes", "RGPD" or "amende".
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from assistant.retrieval.lexical import tokenize
 
@@ -144,30 +143,6 @@ ENGLISH: dict[str, str] = {
 }
 
 
-# Words a question and a passage use for one thing; each group forms one concept.
-SYNONYMS: list[tuple[str, ...]] = [
-    ("sollicité", "invité", "invitation", "interrogé", "contacté"),
-    ("répondant", "réponse"),
-]
-
-
-@lru_cache(maxsize=1)
-def _synonym_groups() -> tuple[frozenset[str], ...]:
-    """Each synonym group as the tokens of all its inflections, tokenized once."""
-    # Every inflection: the stemmer cuts "sollicité" and "sollicitées" differently.
-    return tuple(
-        frozenset(t for word in group for end in ("", "s", "e", "es") for t in tokenize(word + end))
-        for group in SYNONYMS
-    )
-
-
-def _synonyms(token: str) -> frozenset[str]:
-    for tokens in _synonym_groups():
-        if token in tokens:
-            return tokens
-    return frozenset([token])
-
-
 def _pattern(words: dict[str, str]) -> re.Pattern:
     keys = sorted(words, key=len, reverse=True)
     return re.compile(r"\b(" + "|".join(re.escape(k) for k in keys) + r")\b", re.IGNORECASE)
@@ -205,7 +180,6 @@ def query_concepts(question: str, language: str = "fr") -> list[frozenset[str]]:
             grouped |= concept
     for token in dict.fromkeys(tokenize(question)):
         if token not in grouped:
-            concept = _synonyms(token)
-            concepts.append(concept)
-            grouped |= concept
+            concepts.append(frozenset([token]))
+            grouped.add(token)
     return concepts

@@ -51,9 +51,11 @@ from evals.gold import DEFAULT_GOLD, GoldCase, load_gold
 from evals.matching import contains, normalize
 from evals.metrics import citation_precision, classify_outcome, facts_correct, passage_holds
 
-# The labelled questions the rankers learn from: the first gold set, and a second one
-# written from the corpus alone by a helper that never saw the code.
-TRAINING_SETS = (DEFAULT_GOLD, DEFAULT_GOLD.with_name("gold2.jsonl"))
+# The labelled questions the rankers learn from: the first gold set, and two more written
+# from the corpus alone by helpers that never saw the code.
+TRAINING_SETS = tuple(
+    DEFAULT_GOLD.with_name(name) for name in ("gold.jsonl", "gold2.jsonl", "gold3.jsonl")
+)
 FOLDS = 5
 STRENGTHS = (0.03, 0.1, 0.3, 1.0, 3.0)  # inverse regularisation C tried by cross-validation
 MAX_WRONG = 0.05  # wrong answers among answered questions the threshold allows, out of fold
@@ -159,12 +161,13 @@ class PassageCandidates:
     features: np.ndarray  # one row per candidate, columns in PASSAGE_FEATURES order
     labels: np.ndarray  # 1 when the passage holds evidence
     groups: np.ndarray  # the question each candidate belongs to
+    fused: np.ndarray  # its reciprocal-rank fusion score, the fixed ranking the model replaces
 
 
 def collect_passages(assistant: Assistant, cases: list[GoldCase]) -> PassageCandidates:
     """Each answerable case's candidate passages, described as the retriever describes them."""
     retriever = assistant.retriever
-    rows, labels, groups = [], [], []
+    rows, labels, groups, fused = [], [], [], []
     for number, case in enumerate(cases):
         if not case.evidence or case.expected == "abstain":
             continue
@@ -178,6 +181,7 @@ def collect_passages(assistant: Assistant, cases: list[GoldCase]) -> PassageCand
             rankings, query.lexical or query.text, cosine
         )
         chunks = retriever.store.get(candidates)
+        fusion = retriever._fused(rankings)
         for chunk_id, row in zip(candidates, features, strict=True):
             chunk = chunks[chunk_id]
             document = chunk.metadata.get("doc_id")
@@ -187,10 +191,12 @@ def collect_passages(assistant: Assistant, cases: list[GoldCase]) -> PassageCand
             )
             rows.append(row)
             groups.append(number)
+            fused.append(fusion[chunk_id])
     return PassageCandidates(
         np.array(rows, dtype=float).reshape(len(rows), len(PASSAGE_FEATURES)),
         np.array(labels),
         np.array(groups),
+        np.array(fused),
     )
 
 
@@ -213,6 +219,7 @@ def train_passages(
     data = collect_passages(assistant, cases)
     report: dict = {"questions": len(np.unique(data.groups)), "candidates": len(data.labels)}
     report["positives"] = int(data.labels.sum())
+    report["fusion_mrr"] = round(mean_reciprocal_rank(data.fused, data.labels, data.groups), 4)
     best = None
     for strength in STRENGTHS:
         scores = np.zeros(len(data.labels))

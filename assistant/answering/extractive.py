@@ -584,7 +584,7 @@ def _shortened(text: str, limit: int = 240, anchors: set[str] = frozenset()) -> 
         (m.start() for m in _WORD.finditer(flat) if set(tokenize(m.group())) & anchors), 0
     )
     if anchor + _ANCHOR_ROOM > limit:
-        start = flat.rfind(" ", 0, anchor - _ANCHOR_LEAD) + 1
+        start = flat.rfind(" ", 0, max(0, anchor - _ANCHOR_LEAD)) + 1
         return "… " + _shortened(flat[start:], limit)
     return flat[:limit].rsplit(" ", 1)[0] + " …"
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from evals.gold import DEFAULT_GOLD, QUESTION_TYPES, GoldCase, load_gold, missing_quotes
+from evals.train import TRAINING_SETS
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "corpus"
@@ -78,6 +79,15 @@ def test_synthesis_cites_several_documents(cases: list[GoldCase]) -> None:
 
 def test_has_english_cases(cases: list[GoldCase]) -> None:
     assert sum(case.lang == "en" for case in cases) >= 5
+
+
+@pytest.mark.parametrize("path", TRAINING_SETS, ids=lambda path: path.name)
+def test_every_training_case_is_supported_by_the_corpus(path: Path) -> None:
+    cases = load_gold(path)
+    assert [i for i, n in Counter(case.id for case in cases).items() if n > 1] == []
+    assert missing_quotes(cases, CORPUS) == []
+    bare = [c.id for c in cases if c.expected in NEEDS_SUPPORT and not (c.key_facts and c.evidence)]
+    assert bare == []
 
 
 def test_malformed_line_is_reported_with_its_number(tmp_path: Path) -> None:

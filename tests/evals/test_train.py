@@ -156,7 +156,9 @@ def test_a_fresh_training_gives_the_committed_passage_ranker(real_assistant):
     assert fresh.coef == pytest.approx(committed.coef, abs=0.05)
     assert fresh.intercept == pytest.approx(committed.intercept, abs=0.05)
     # Better than the fixed fusion it replaces, out of fold.
-    assert fresh.report[f"out_of_fold_mrr_C={fresh.report['strength']}"] > 0.75
+    assert (
+        fresh.report[f"out_of_fold_mrr_C={fresh.report['strength']}"] > fresh.report["fusion_mrr"]
+    )
     # Every question with evidence has a model of its fold, fitted without it.
     answerable = [i for i, c in enumerate(cases) if c.evidence and c.expected != "abstain"]
     assert sorted(folds) == answerable
