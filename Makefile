@@ -57,7 +57,7 @@ eval-blind: install
 	$(BIN)/assistant eval --gold evals/blind.jsonl
 
 # The passage ranker, the sentence ranker and its refusal threshold, fitted on the training
-# sets (evals/gold.jsonl, gold2.jsonl, gold3.jsonl) by cross-validation (assistant/retrieval/
+# sets (evals/gold.jsonl, gold2 … gold4) by cross-validation (assistant/retrieval/
 # passage_ranker.json, assistant/answering/ranker.json; a test checks a fresh training gives
 # the committed models).
 train: install

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 _ORDERS = re.compile(
     # Set the instructions aside: "ignorez toutes les instructions précédentes".
@@ -48,9 +49,16 @@ def flagged_lines(text: str) -> list[str]:
 def unquotable(text: str) -> Callable[[str], bool]:
     """A test telling whether a sentence of `text` lies in a paragraph that addresses an
     assistant (the order's payload often follows it on the next lines)."""
-    regions = [
+    regions = _ordering_paragraphs(text)
+    return lambda sentence: any(" ".join(sentence.split()) in region for region in regions)
+
+
+@lru_cache(maxsize=4096)
+def _ordering_paragraphs(text: str) -> tuple[str, ...]:
+    """The paragraphs of a passage that address an assistant, single-spaced: read once per
+    passage, however many answers quote from it."""
+    return tuple(
         " ".join(paragraph.split())
         for paragraph in re.split(r"\n\s*\n", text)
         if addresses_assistant(paragraph)
-    ]
-    return lambda sentence: any(" ".join(sentence.split()) in region for region in regions)
+    )
