@@ -42,6 +42,7 @@ ABSTAIN = {
     "en": "I found no direct answer to “{topic}” in the documents. Rephrase it, or add a "
     "document that covers it.",
 }
+_TOPIC_WORDS = 14  # words of the question a refusal repeats
 CLOSEST = 3  # passages shown with a refusal
 CLOSEST_LEAD = {
     "fr": "Voici les passages les plus proches de la question :",
@@ -55,7 +56,10 @@ LEAD = {
 
 def abstention(query: Query) -> str:
     """The message saying the corpus does not answer, naming what was asked."""
-    topic = " ".join(query.question.split()[:14]).rstrip(" ?")
+    words = query.question.split()
+    topic = " ".join(words[:_TOPIC_WORDS]).rstrip(" ?")
+    if len(words) > _TOPIC_WORDS:
+        topic += " …"  # cut short: the reader must not take it for the question as read
     return ABSTAIN[query.language].format(topic=topic)
 
 

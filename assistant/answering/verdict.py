@@ -213,10 +213,12 @@ def _focus(query: Query) -> list[str]:
 
 
 def covers_focus(rule: Rule, focus: list[str], language: str, lexical: Bm25Index | None) -> float:
-    """The IDF-weighted share of the question's focus the rule's sentence names; English
-    words the corpus never uses say nothing either way."""
+    """The IDF-weighted share of the question's focus the rule's sentence names, read with
+    its heading and the line before it (« Loi … « REEN » (2021) » says which law the
+    obligation under it comes from); English words the corpus never uses say nothing
+    either way."""
     concepts = query_concepts(" ".join(focus), language)
-    said = set(tokenize(f"{rule.sentence} {rule.asks}"))
+    said = set(tokenize(f"{rule.sentence} {rule.asks} {rule.heading} {_line_before(rule)}"))
     covered = total = 0.0
     for concept in concepts:
         if lexical is None:
@@ -229,6 +231,17 @@ def covers_focus(rule: Rule, focus: list[str], language: str, lexical: Bm25Index
         total += weight
         covered += weight if concept & said else 0.0
     return covered / total if total else 0.0
+
+
+def _line_before(rule: Rule) -> str:
+    """The sentence before the rule's in its passage ("" when it opens the passage)."""
+    stated = " ".join(rule.sentence.split())
+    previous = ""
+    for unit in sentence_units(rule.passage):
+        if stated in " ".join(unit.split()):
+            return previous
+        previous = unit
+    return ""
 
 
 def rules_in(passages: Iterable[StoredChunk]) -> list[Rule]:
@@ -347,9 +360,30 @@ def verdict_line(
     rules += [rule for passage in passages for rule in eligibility_rules(passage, bare)]
     profile = asker_profile(query)
     rule = _choose(rules, query, profile, cited, lexical)
-    if rule is None:
+    if rule is None or _gainsaid(rule, query, profile, pool, lexical):
         return None
     return _say(rule, profile, markers[rule.chunk_id], "en" if query.language == "en" else "fr")
+
+
+def _gainsaid(
+    rule: Rule, query: Query, profile: Profile, pool: list[Rule], lexical: Bm25Index | None
+) -> bool:
+    """Whether the rule rules the asker out while another rule of the corpus on what is
+    asked binds them (the 2017 study's « communes de plus de 50 agents » against the
+    slides' « collectivités de plus de 3 500 habitants » on open data): the corpus does not
+    settle it, so no verdict."""
+    # obligations imports the answerer's Draft, which imports this module.
+    from assistant.obligations import assess
+
+    if assess(rule, profile).verdict != "does_not_apply":
+        return False
+    focus = _focus(query)
+    return any(
+        other is not rule
+        and covers_focus(other, focus, query.language, lexical) >= _FOCUS_SHARE
+        and assess(other, profile).verdict == "applies"
+        for other in pool
+    )
 
 
 def _say(rule: Rule, profile: Profile, marker: str, language: str) -> str:

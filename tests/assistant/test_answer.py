@@ -8,6 +8,7 @@ import pytest
 from assistant.answering.extractive import (
     Draft,
     ExtractiveAnswerer,
+    abstention,
     clean_for_display,
     sentence_units,
 )
@@ -373,6 +374,21 @@ def test_english_abstention_is_in_english(answerer):
 
     assert draft.abstained
     assert draft.answer.startswith("I found no direct answer")
+
+
+def test_a_refusal_marks_the_question_it_repeats_as_cut_short():
+    long = build_query(
+        "Quelles communes sont obligées de nommer un délégué à la protection des données au "
+        "sein de leur mairie ?",
+        [],
+    )
+    short = build_query("Quelle est la recette de la tarte aux pommes ?", [])
+
+    assert (
+        "« Quelles communes sont obligées de nommer un délégué à la protection des données au …"
+        in abstention(long)
+    )
+    assert "« Quelle est la recette de la tarte aux pommes »" in abstention(short)
 
 
 def test_list_runs_mark_the_items_of_one_bulleted_list():

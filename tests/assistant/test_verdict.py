@@ -10,7 +10,14 @@ import re
 import pytest
 from helpers import index_pdf_guide
 
-from assistant.answering.verdict import Cited, asker_figures, asks_for_verdict, verdict_line
+from assistant.answering.rules import Rulebook
+from assistant.answering.verdict import (
+    Cited,
+    asker_figures,
+    asks_for_verdict,
+    rule_for,
+    verdict_line,
+)
 from assistant.query import build_query
 from assistant.retrieval.store import StoredChunk
 from assistant.schemas import Message, Profile
@@ -281,3 +288,47 @@ def test_an_english_verdict_names_the_askers_kind_in_the_singular(assistant):
     verdicts = _verdicts(response.answer)
     assert len(verdicts) == 1, response.answer
     assert verdicts[0].startswith("No, not as such") and verdicts[0].endswith("you are a commune.")
+
+
+def test_a_rule_is_found_by_the_name_the_line_before_it_gives():
+    law = StoredChunk(
+        "law",
+        "Loi visant à réduire l'empreinte écologique du numérique ou « REEN » (2021)\n\n"
+        "Les intercommunalités de plus de 50 000 habitants doivent élaborer une stratégie "
+        "numérique responsable.",
+        {"doc_id": "law", "ordinal": 0},
+    )
+    query = build_query(
+        "Notre communauté de communes doit-elle adopter une stratégie REEN ?",
+        [],
+        Profile(kind="communauté de communes", population=60_000),
+    )
+
+    rule = rule_for(query, [law], Rulebook(lambda: [law]), None)
+
+    assert rule is not None and "50 000 habitants" in rule.sentence
+
+
+def test_no_verdict_ruling_the_asker_out_when_another_rule_on_the_subject_binds_them():
+    study = StoredChunk(
+        "study",
+        "Les communes de plus de 50 agents doivent ouvrir leurs données publiques.",
+        {"doc_id": "study", "ordinal": 0},
+    )
+    slides = StoredChunk(
+        "slides",
+        "Les collectivités de plus de 3 500 habitants doivent ouvrir leurs données publiques.",
+        {"doc_id": "slides", "ordinal": 0},
+    )
+    query = build_query(
+        "Notre agglomération doit-elle ouvrir ses données publiques ?",
+        [],
+        Profile(kind="communauté d'agglomération", population=80_000),
+    )
+    cited = [Cited("study", study.text, "[1]")]
+
+    alone = verdict_line(query, cited, Rulebook(lambda: [study]), [study])
+    gainsaid = verdict_line(query, cited, Rulebook(lambda: [study, slides]), [study])
+
+    assert alone.startswith("Non")
+    assert gainsaid is None
