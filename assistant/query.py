@@ -101,47 +101,48 @@ MISSING_QUESTION = {
         "kind": "What kind of collectivity is it?",
     },
 }
-_UNITS = {
-    "population": {"fr": "habitants", "en": "inhabitants"},
-    "agents": {"fr": "agents", "en": "staff"},
-}
-# A reply that is only a figure: « 2500 », « environ 12 000 hab », "about 4,000".
-_BARE_FIGURE = re.compile(
-    r"^\s*(?:environ|à peu près|about|around|~)?\s*(?P<n>\d{1,3}(?:[\s\u00a0\u202f.,]?\d{3})*)"
-    r"\s*(?:habitants|hab\b\.?|inhabitants|agents|staff)?\s*[.!]?\s*$",
-    re.IGNORECASE,
-)
+# A reply giving one figure in a few words: « 2500 », « environ 12 000 hab »,
+# « on a 70 000 habitants », "about 4,000".
+_FIGURE = re.compile(r"\d+(?:[\s\u00a0\u202f.,]\d{3})*")
+_SHORT_REPLY = 8  # words: a longer reply is a question of its own
 
 
-def _answered_figure(question: str, history: list[Message]) -> str | None:
-    """The question a bare figure answers, completed with it, when the assistant's last
-    message asked for that figure (« Combien d'habitants compte-t-elle ? » → « 2500 »)."""
-    match = _BARE_FIGURE.match(question)
+def _answered_figure(
+    question: str, history: list[Message], profile: Profile | None
+) -> tuple[str, Profile] | None:
+    """The question a short reply giving one figure answers, and the asker's profile with
+    that figure, when the assistant's last message asked for it (« Combien d'habitants
+    compte-t-elle ? » → « on a 2500 habitants »): the question is asked again as it was,
+    by a collectivity of that size."""
+    figures = _FIGURE.findall(question)
     users = [m.content for m in history if m.role == "user"]
-    if match is None or not users or history[-1].role != "assistant":
+    if len(figures) != 1 or len(question.split()) > _SHORT_REPLY:
+        return None
+    if not users or history[-1].role != "assistant":
         return None
     for size in ("population", "agents"):
-        for language, questions in MISSING_QUESTION.items():
-            if questions[size] in history[-1].content:
-                figure = re.sub(r"\D", "", match.group("n"))
-                return f"{users[-1]} ({figure} {_UNITS[size][language]})"
+        if any(asked[size] in history[-1].content for asked in MISSING_QUESTION.values()):
+            known = profile or Profile()
+            figure = int(re.sub(r"\D", "", figures[0]))
+            return users[-1], known.model_copy(update={size: figure})
     return None
 
 
 def build_query(
     question: str, history: list[Message], profile: Profile | None = None, brief: bool = False
 ) -> Query:
-    """The query for a question asked after `history`; a bare figure answering the
-    assistant's own question completes the question it asked it about. Chat spellings
-    (« c koi », « pk ») are written out first."""
+    """The query for a question asked after `history`; a short reply giving the figure
+    the assistant asked for asks the question again with that figure in the profile. Chat
+    spellings (« c koi », « pk ») are written out first."""
     question = written_out(question)
     history = [
         m.model_copy(update={"content": written_out(m.content)}) if m.role == "user" else m
         for m in history
     ]
-    completed = _answered_figure(question, history)
-    if completed is not None:
-        return Query(completed, detect_language(completed), "", profile, brief)
+    answered = _answered_figure(question, history, profile)
+    if answered is not None:
+        asked, sized = answered
+        return Query(asked, detect_language(asked), "", sized, brief)
     previous = [m.content for m in history if m.role == "user"]
     if not previous or not is_follow_up(question):
         return Query(question, detect_language(question), "", profile, brief)

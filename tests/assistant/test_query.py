@@ -4,7 +4,7 @@ import pytest
 
 from assistant.query import build_query, next_in_sequence
 from assistant.retrieval.lexical import tokenize
-from assistant.schemas import Message
+from assistant.schemas import Message, Profile
 
 
 def test_a_follow_up_recalls_the_start_of_the_previous_answer():
@@ -72,22 +72,27 @@ def test_next_in_sequence_moves_spelled_and_numbered_ordinals():
 
 
 @pytest.mark.parametrize(
-    ("reply", "completed"),
+    ("reply", "population"),
     [
-        ("2500", "Notre commune doit-elle ouvrir ses données ? (2500 habitants)"),
-        ("environ 12 000 hab.", "Notre commune doit-elle ouvrir ses données ? (12000 habitants)"),
+        ("2500", 2500),
+        ("environ 12 000 hab.", 12000),
+        ("on a 70 000 habitants", 70000),
+        ("Nous sommes 3 200.", 3200),
     ],
 )
-def test_a_bare_figure_answering_the_assistants_question_completes_the_question(reply, completed):
+def test_a_figure_answering_the_assistants_question_asks_the_question_again_with_it(
+    reply, population
+):
     asked = "Notre commune doit-elle ouvrir ses données ?"
     history = [
         Message(role="user", content=asked),
         Message(role="assistant", content="Cela dépend… Combien d'habitants compte-t-elle ?"),
     ]
 
-    query = build_query(reply, history)
+    query = build_query(reply, history, Profile(kind="commune"))
 
-    assert query.question == completed
+    assert query.question == asked
+    assert query.profile == Profile(kind="commune", population=population)
     assert query.context == ""
 
 

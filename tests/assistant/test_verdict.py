@@ -198,6 +198,25 @@ def test_one_verdict_from_the_rule_the_question_is_about(assistant, profile, ope
 
 
 @pytest.mark.integration
+@pytest.mark.parametrize(
+    ("reply", "opening"),
+    [("8000", "Oui : avec 8 000"), ("on a 3 000 habitants", "Non : avec 3 000")],
+)
+def test_the_population_given_when_asked_decides_the_verdict(assistant, reply, opening):
+    asked = assistant.ask(INVENTORY_QUESTION, profile={"kind": "commune"})
+    history = [
+        {"role": "user", "content": INVENTORY_QUESTION},
+        {"role": "assistant", "content": asked.answer},
+    ]
+
+    response = assistant.ask(reply, history, profile={"kind": "commune"})
+
+    assert "Combien d'habitants" in asked.answer
+    verdicts = _verdicts(response.answer)
+    assert len(verdicts) == 1 and verdicts[0].startswith(opening), response.answer
+
+
+@pytest.mark.integration
 def test_the_other_rule_decides_for_its_own_subject(assistant):
     response = assistant.ask(
         "Sommes-nous tenus de désigner un référent pour l'archivage électronique ?",
