@@ -1,8 +1,9 @@
-"""Which language a question is in: French or English."""
+"""Which language a question is in (French or English), and French parts of speech."""
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _EN = {
     "the",
@@ -173,3 +174,11 @@ def written_out(question: str) -> str:
         return full.capitalize() if typed[0].isupper() else full
 
     return _CHAT_C.sub(spelled, _CHAT_WORD.sub(spelled, question))
+
+
+@lru_cache(maxsize=1)
+def french_tagger():
+    """spaCy's small French model, tagger only, loaded once (several seconds)."""
+    import spacy
+
+    return spacy.load("fr_core_news_sm", exclude=["parser", "ner", "lemmatizer", "senter"])

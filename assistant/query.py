@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from assistant.answering.conditions import kind_of
 from assistant.glossary import expand_query
 from assistant.language import detect_language, written_out
 from assistant.retrieval.lexical import ordinal_digits
@@ -101,45 +102,57 @@ MISSING_QUESTION = {
         "kind": "What kind of collectivity is it?",
     },
 }
-# A reply giving one figure in a few words: « 2500 », « environ 12 000 hab »,
-# « on a 70 000 habitants », "about 4,000".
+# A reply giving what the assistant asked in a few words: « 2500 », « environ 12 000 hab »,
+# « on a 70 000 habitants », « une communauté de communes », "a commune of about 4,000".
 _FIGURE = re.compile(r"\d+(?:[\s\u00a0\u202f.,]\d{3})*")
 _SHORT_REPLY = 8  # words: a longer reply is a question of its own
 
 
-def _answered_figure(
+def _answered(
     question: str, history: list[Message], profile: Profile | None
 ) -> tuple[str, Profile] | None:
-    """The question a short reply giving one figure answers, and the asker's profile with
-    that figure, when the assistant's last message asked for it (« Combien d'habitants
-    compte-t-elle ? » → « on a 2500 habitants »): the question is asked again as it was,
-    by a collectivity of that size."""
+    """The question a short reply answers, and the asker's profile completed with what the
+    reply gives, when the assistant's last message asked for it (« Combien d'habitants
+    compte-t-elle ? » → « on a 2500 habitants »; « De quel type de collectivité
+    s'agit-il ? » → « une commune »): the question is asked again as it was, by that
+    collectivity. Replies to several such questions in a row add up."""
+    users = [n for n, m in enumerate(history) if m.role == "user"]
+    if len(question.split()) > _SHORT_REPLY or not users or history[-1].role != "assistant":
+        return None
+    asked = {
+        missing
+        for questions in MISSING_QUESTION.values()
+        for missing, wording in questions.items()
+        if wording in history[-1].content
+    }
+    given: dict[str, object] = {}
     figures = _FIGURE.findall(question)
-    users = [m.content for m in history if m.role == "user"]
-    if len(figures) != 1 or len(question.split()) > _SHORT_REPLY:
+    size = next((s for s in ("population", "agents") if s in asked), None)
+    if size and len(figures) == 1:
+        given[size] = int(re.sub(r"\D", "", figures[0]))
+    kind = kind_of(question) if "kind" in asked else None
+    if kind and kind != "collectivité":
+        given["kind"] = kind
+    if not given:
         return None
-    if not users or history[-1].role != "assistant":
-        return None
-    for size in ("population", "agents"):
-        if any(asked[size] in history[-1].content for asked in MISSING_QUESTION.values()):
-            known = profile or Profile()
-            figure = int(re.sub(r"\D", "", figures[0]))
-            return users[-1], known.model_copy(update={size: figure})
-    return None
+    last = users[-1]
+    earlier = _answered(history[last].content, history[:last], profile)
+    asked, known = earlier or (history[last].content, profile or Profile())
+    return asked, known.model_copy(update=given)
 
 
 def build_query(
     question: str, history: list[Message], profile: Profile | None = None, brief: bool = False
 ) -> Query:
-    """The query for a question asked after `history`; a short reply giving the figure
-    the assistant asked for asks the question again with that figure in the profile. Chat
-    spellings (« c koi », « pk ») are written out first."""
+    """The query for a question asked after `history`; a short reply giving the figure or
+    the kind of collectivity the assistant asked for asks the question again with it in the
+    profile. Chat spellings (« c koi », « pk ») are written out first."""
     question = written_out(question)
     history = [
         m.model_copy(update={"content": written_out(m.content)}) if m.role == "user" else m
         for m in history
     ]
-    answered = _answered_figure(question, history, profile)
+    answered = _answered(question, history, profile)
     if answered is not None:
         asked, sized = answered
         return Query(asked, detect_language(asked), "", sized, brief)

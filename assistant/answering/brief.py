@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from rapidfuzz.distance import Indel
+
 from assistant.retrieval.lexical import fold_accents
 
 _WANTS_BRIEF = re.compile(
@@ -55,6 +57,25 @@ def named_speakers(question: str, speakers: list[str]) -> list[str]:
     return named
 
 
+_SIMILAR_LABELS = 0.9  # normalised similarity of two spellings of one label read by OCR
+
+
+def same_speaker(one: str, other: str) -> bool:
+    """Whether two speaker labels name one person: « Corentin Leblanc (CA Villefranche
+    Beaujolais Saéne) » and « … Sadne) », spelt apart by the text recognition of two pages."""
+
+    def folded(label: str) -> str:
+        return " ".join(fold_accents(label).casefold().split())
+
+    name, _, organisation = one.partition("(")
+    other_name, _, other_organisation = other.partition("(")
+    return (
+        folded(name) == folded(other_name)
+        and Indel.normalized_similarity(folded(organisation), folded(other_organisation))
+        >= _SIMILAR_LABELS
+    )
+
+
 def group_by_speaker(
     quotes: list[tuple[str, str, str]], language: str, display: Callable[[str], str]
 ) -> str:
@@ -66,7 +87,8 @@ def group_by_speaker(
     for speaker, statement, marker in quotes:
         text = display(statement)
         quoted = text if text.startswith("«") and text.endswith("»") else f"« {text} »"
-        by_speaker.setdefault(speaker, []).append(f"{quoted} {marker}")
+        label = next((known for known in by_speaker if same_speaker(known, speaker)), speaker)
+        by_speaker.setdefault(label, []).append(f"{quoted} {marker}")
     lines = [LEAD[language]]
     for speaker, statements in by_speaker.items():
         lines.append(f"- **{speaker}** : {' ; '.join(statements)}")

@@ -23,10 +23,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
 
 from assistant.answering.extractive import LEAD, Draft
 from assistant.answering.quoting import quote_in_context
+from assistant.language import french_tagger
 from assistant.query import Query
 from assistant.retrieval.fusion import Hit, HybridRetriever
 from assistant.retrieval.units import clean_for_display, sentence_units
@@ -134,18 +134,10 @@ def _is_acronym(word: str) -> bool:
     return bool(_ACRONYM.match(word)) and sum(c.isupper() for c in word) >= 2
 
 
-@lru_cache(maxsize=1)
-def _tagger():
-    """spaCy's small French model, tagger only, loaded once (several seconds)."""
-    import spacy
-
-    return spacy.load("fr_core_news_sm", exclude=["parser", "ner", "lemmatizer", "senter"])
-
-
 def _is_clause(question: str, start: int, end: int) -> bool:
     """Whether the question's words between `start` and `end` hold a verb: a clause, not
     a noun phrase. The whole question is tagged: its words tell a verb from a noun."""
-    return any(t.pos_ in {"VERB", "AUX"} for t in _tagger()(question) if start <= t.idx < end)
+    return any(t.pos_ in {"VERB", "AUX"} for t in french_tagger()(question) if start <= t.idx < end)
 
 
 def definition_term(question: str) -> str | None:

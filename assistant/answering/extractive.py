@@ -265,6 +265,14 @@ class ExtractiveAnswerer:
     ) -> Draft | None:
         """The answer from the stored rule the question is about: its verdict, and its
         sentence quoted in its passage; None without such a rule."""
+        sentence = self._rule_sentence(query, candidates, hits)
+        return None if sentence is None else self._compose(query, [sentence], hits, quoter)
+
+    def _rule_sentence(
+        self, query: Query, candidates: list[_Candidate], hits: list[Hit]
+    ) -> _Candidate | None:
+        """The sentence stating the stored rule of `hits` that an obligation question is
+        about (else the first of its passage), or None without such a rule."""
         if self.rulebook is None:
             return None
         rule = rule_for(query, [h.chunk for h in hits], self.rulebook, self.lexical)
@@ -277,8 +285,7 @@ class ExtractiveAnswerer:
             text = " ".join(candidate.text.split())
             return stated in text or text in stated
 
-        sentence = next((c for c in own if states(c)), own[0] if own else None)
-        return None if sentence is None else self._compose(query, [sentence], hits, quoter)
+        return next((c for c in own if states(c)), own[0] if own else None)
 
     def _answer(
         self,
@@ -307,6 +314,14 @@ class ExtractiveAnswerer:
             )
             if extra is not None:
                 chosen.append(extra)
+        if self.rulebook is not None:
+            # An obligation question whose chosen sentences' passages hold no rule on what
+            # it asks (a statistic citing the law) also quotes the rule that does.
+            cited = [hits[i] for i in {c.hit_index for c in chosen}]
+            if rule_for(query, [h.chunk for h in cited], self.rulebook, self.lexical) is None:
+                rule = self._rule_sentence(query, candidates, hits)
+                if rule is not None and rule not in chosen:
+                    chosen.append(rule)
         return self._compose(query, chosen, hits, quoter)
 
     def _trace(

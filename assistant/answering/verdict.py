@@ -32,6 +32,7 @@ from assistant.answering.conditions import (
 )
 from assistant.answering.rules import Rule, Rulebook, kinds_in
 from assistant.glossary import query_concepts
+from assistant.language import french_tagger
 from assistant.query import MISSING_QUESTION, Query
 from assistant.retrieval.lexical import STOPWORDS, Bm25Index, tokenize
 from assistant.retrieval.store import StoredChunk
@@ -116,6 +117,8 @@ _GENERIC = {
     "law", "rule", "do", "be", "can", "plus", "moins", "more", "than", "fewer", "less",
     "over", "under",
 }  # fmt: skip
+# Parts of speech that never name what a question is about.
+_NO_SUBJECT = {"ADV", "PRON", "DET", "ADP", "AUX", "CCONJ", "SCONJ", "INTJ", "PUNCT"}
 _FOCUS_SHARE = 0.5  # share of the question's focus (IDF-weighted) a rule must cover
 
 
@@ -199,9 +202,13 @@ def _focus(query: Query) -> list[str]:
     only say who is bound or how; the conversation's when the question has none."""
     for text in (query.question, query.context):
         language = ("en", "fr") if query.language == "en" else ("fr",)
+        text = _HEADCOUNT.sub(" ", text)
+        if query.language == "fr":
+            # « aussi », « vraiment », « nous »: words that say nothing of a subject.
+            text = " ".join(t.text for t in french_tagger()(text) if t.pos_ not in _NO_SUBJECT)
         words = [
             w
-            for w in re.findall(r"[^\W\d_]+", _HEADCOUNT.sub(" ", text))
+            for w in re.findall(r"[^\W\d_]+", text)
             if len(w) > 2
             and w.lower() not in STOPWORDS
             and simplemma.lemmatize(w.lower(), lang=language) not in _GENERIC

@@ -218,7 +218,11 @@ def test_debug_returns_the_answers_trace(client):
 
     trace = body["trace"]
     assert 0.0 <= trace["confidence"] <= 1.0 and 0.0 < trace["threshold"] < 1.0
-    assert body["abstained"] == (trace["confidence"] < trace["threshold"])
+    # Below the threshold the answer is refused, unless the rule the question is about
+    # answers it (a verdict quoting the rule's sentence).
+    confident = trace["confidence"] >= trace["threshold"]
+    assert trace["decision"] == "answer" if confident else trace["decision"] in {"rule", "refusal"}
+    assert body["abstained"] == (trace["decision"] == "refusal")
     best = trace["candidates"][0]
     assert best["probability"] == max(c["probability"] for c in trace["candidates"])
     assert set(best["features"]) == set(best["contributions"])

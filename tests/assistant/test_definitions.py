@@ -75,7 +75,7 @@ def test_the_tagger_is_only_loaded_for_a_term_that_may_be_a_clause(monkeypatch):
     def no_tagger():
         raise AssertionError("spaCy loaded")
 
-    monkeypatch.setattr(definitions, "_tagger", no_tagger)
+    monkeypatch.setattr(definitions, "french_tagger", no_tagger)
 
     assert definition_term("C'est quoi le numérique responsable ?") == "numérique responsable"
     assert definition_term("Qu'est-ce que la loi REEN ?") == "loi REEN"

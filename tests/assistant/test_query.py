@@ -96,6 +96,61 @@ def test_a_figure_answering_the_assistants_question_asks_the_question_again_with
     assert query.context == ""
 
 
+@pytest.mark.parametrize(
+    ("reply", "profile"),
+    [
+        ("une communauté de communes", Profile(kind="communauté de communes")),
+        ("a commune", Profile(kind="commune")),
+        ("Une commune de 4 000 habitants.", Profile(kind="commune", population=4000)),
+    ],
+)
+def test_the_kind_answering_the_assistants_question_asks_the_question_again_with_it(reply, profile):
+    asked = "Do we have to publish our data as open data?"
+    history = [
+        Message(role="user", content=asked),
+        Message(
+            role="assistant",
+            content="It depends… What kind of collectivity is it? How many inhabitants "
+            "does it have?",
+        ),
+    ]
+
+    query = build_query(reply, history)
+
+    assert query.question == asked
+    assert query.profile == profile
+
+
+def test_replies_to_the_assistants_questions_in_a_row_add_up():
+    asked = "Must we adopt a REEN strategy?"
+    history = [
+        Message(role="user", content=asked),
+        Message(
+            role="assistant",
+            content="What kind of collectivity is it? How many inhabitants does it have?",
+        ),
+        Message(role="user", content="we have 60000 inhabitants"),
+        Message(role="assistant", content="It depends… What kind of collectivity is it?"),
+    ]
+
+    query = build_query("a communauté de communes", history)
+
+    assert query.question == asked
+    assert query.profile == Profile(kind="communauté de communes", population=60000)
+
+
+def test_a_kind_the_assistant_did_not_ask_for_stays_a_follow_up():
+    history = [
+        Message(role="user", content="Doit-on publier nos données ?"),
+        Message(role="assistant", content="Cela dépend… Combien d'habitants compte-t-elle ?"),
+    ]
+
+    query = build_query("une commune", history)
+
+    assert query.question == "une commune"
+    assert query.profile is None
+
+
 def test_a_bare_figure_after_an_answer_that_asked_nothing_stays_a_follow_up():
     history = [
         Message(role="user", content="Combien de collectivités font de l'open data ?"),

@@ -10,6 +10,8 @@ import re
 import pytest
 from helpers import index_pdf_guide
 
+from assistant.answering.extractive import ExtractiveAnswerer
+from assistant.answering.rank import SentenceRanker
 from assistant.answering.rules import Rulebook
 from assistant.answering.verdict import (
     Cited,
@@ -19,6 +21,8 @@ from assistant.answering.verdict import (
     verdict_line,
 )
 from assistant.query import build_query
+from assistant.retrieval.fusion import Hit
+from assistant.retrieval.lexical import Bm25Index
 from assistant.retrieval.store import StoredChunk
 from assistant.schemas import Message, Profile
 
@@ -351,3 +355,55 @@ def test_no_verdict_ruling_the_asker_out_when_another_rule_on_the_subject_binds_
 
     assert alone.startswith("Non")
     assert gainsaid is None
+
+
+def test_an_answer_quoting_a_statistic_on_an_obligation_quotes_the_rule_for_its_verdict():
+    chunks = [
+        StoredChunk(
+            "survey",
+            "Aujourd'hui, 600 collectivités ouvrent leurs données publiques en open data, "
+            "soit 12 % de celles qui y sont tenues.",
+            {"doc_id": "survey", "ordinal": 0},
+        ),
+        StoredChunk(
+            "law",
+            "Les collectivités de plus de 3 500 habitants doivent ouvrir leurs données "
+            "(open data).",
+            {"doc_id": "law", "ordinal": 0},
+        ),
+    ]
+    lexical = Bm25Index.build([c.id for c in chunks], [c.text for c in chunks])
+    answerer = ExtractiveAnswerer(
+        lexical, ranker=SentenceRanker.load().never_refusing(), rulebook=Rulebook(lambda: chunks)
+    )
+    hits = [
+        Hit(c, score=1 / (61 + n), dense=0.88 - 0.1 * n, lexical=None) for n, c in enumerate(chunks)
+    ]
+    query = build_query(
+        "Doit-on ouvrir nos données publiques en open data ?", [], Profile(population=5_000)
+    )
+
+    answer = answerer.answer(query, hits).answer.replace("\u202f", " ")
+
+    assert "600 collectivités" in answer
+    assert answer.startswith("Oui : avec 5 000 habitants"), answer
+    assert "[2]" in answer.splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Devons-nous tenir un inventaire de nos algorithmes ?",
+        "Devons-nous aussi tenir un inventaire de nos algorithmes ?",
+        "Doit-on vraiment tenir un inventaire de nos algorithmes ?",
+    ],
+)
+def test_words_that_name_no_subject_do_not_hide_the_rule_asked_about(question):
+    rule = StoredChunk("inventory", INVENTORY, {"doc_id": "guide", "ordinal": 0})
+    query = build_query(question, [], Profile(kind="commune", population=8_000))
+
+    lexical = Bm25Index.build(["inventory", "archives"], [INVENTORY, ARCHIVES])
+
+    line = verdict_line(query, [Cited("inventory", INVENTORY, "[1]")], None, [rule], lexical)
+
+    assert line is not None and line.startswith("Oui : avec 8"), line
