@@ -48,11 +48,14 @@ def open_tab(page, name: str) -> None:
 
 
 def settle(page) -> None:
-    """Wait until no component is pending (Gradio fades a pending one: a false contrast)."""
+    """Wait until no component is pending (Gradio fades a pending one to 0.2 opacity: a false
+    contrast), then for its fade back (Gradio's opacity transitions last at most 0.3 s)."""
     page.wait_for_function(
         "() => [...document.querySelectorAll('[data-testid=\"status-tracker\"]')]"
         ".every(s => s.classList.contains('hide') || s.offsetParent === null)"
+        " && !document.querySelector('.pending')"
     )
+    page.wait_for_timeout(400)
 
 
 def blocking(axe, page) -> list[str]:
