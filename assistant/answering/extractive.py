@@ -341,6 +341,7 @@ class ExtractiveAnswerer:
                     "passage": c.hit_index + 1,
                     "text": c.text[:300],
                     "probability": round(c.score, 4),
+                    "models": {k: round(v, 4) for k, v in self.ranker.parts(c.features).items()},
                     "features": {k: round(v, 4) for k, v in c.features.items()},
                     "contributions": self.ranker.explain(c.features),
                 }

@@ -2,14 +2,15 @@
 
 Each sentence of the retrieved passages is described by general features (how much of the
 question it covers, its passage's rank and similarity, whether it holds the kind of answer
-the question wants…). A logistic regression, trained on the gold set's evidence labels by
-`make train` (`evals/train.py`), turns them into the probability that the sentence holds
-the answer. Whether to answer at all is a question about the whole ranking: a second,
-smaller model turns the best sentence's probability, its lead over the best sentence of
-any other passage (two passages that compete for the answer mean doubt) and the length of
-the answer composed from them (a short line often misses what was asked) into the
-confidence that the answer is right. Below one threshold, chosen by cross-validation, the
-assistant refuses and shows the closest passages.
+the question wants…). A logistic regression and gradient-boosted trees (LightGBM), both
+trained on the training sets' evidence labels by `make train` (`evals/train.py`), turn
+them into the probability that the sentence holds the answer (the mean of theirs). Whether
+to answer at all is a question about the whole ranking: a second, smaller model turns the
+best sentence's probability, its lead over the best sentence of any other passage (two
+passages that compete for the answer mean doubt) and the length of the answer composed
+from them (a short line often misses what was asked) into the confidence that the answer
+is right. Below one threshold, chosen by cross-validation, the assistant refuses and shows
+the closest passages.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import json
 import math
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+
+import numpy as np
 
 MODEL_PATH = Path(__file__).with_name("ranker.json")
 
@@ -100,9 +103,12 @@ class AnswerConfidence:
 
 @dataclass
 class SentenceRanker:
-    """Logistic regression over standardised features; `threshold` is the probability a
-    sentence of another passage needs to join the answer, `confidence` decides whether to
-    answer at all (without it, the best sentence must reach `threshold`)."""
+    """Logistic regression over standardised features, averaged with gradient-boosted trees
+    over the same features when `trees` holds them (LightGBM's model text: the trees find
+    what matters together, the regression keeps the probabilities steady); `threshold` is
+    the probability a sentence of another passage needs to join the answer, `confidence`
+    decides whether to answer at all (without it, the best sentence must reach
+    `threshold`)."""
 
     features: list[str]
     mean: list[float]
@@ -113,10 +119,16 @@ class SentenceRanker:
     report: dict = field(default_factory=dict)
     confidence: AnswerConfidence | None = None
     refuses: bool = True
+    trees: str | None = None
 
     def __post_init__(self):
         if isinstance(self.confidence, dict):
             self.confidence = AnswerConfidence(**self.confidence)
+        self._booster = None
+        if self.trees:
+            import lightgbm
+
+            self._booster = lightgbm.Booster(model_str=self.trees)
 
     def answer_confidence(self, ranking: Ranking) -> float:
         """The confidence that an answer drawn from this ranking is right."""
@@ -138,15 +150,24 @@ class SentenceRanker:
 
     def probability(self, values: dict[str, float]) -> float:
         """The probability that a sentence with these feature values holds the answer."""
+        parts = self.parts(values)
+        return sum(parts.values()) / len(parts)
+
+    def parts(self, values: dict[str, float]) -> dict[str, float]:
+        """The probability by each model: the regression's, and the trees' when there are."""
         z = self.intercept
         for name, mean, scale, coef in zip(
             self.features, self.mean, self.scale, self.coef, strict=True
         ):
             z += coef * (values.get(name, 0.0) - mean) / scale
-        return 1.0 / (1.0 + math.exp(-z))
+        parts = {"regression": 1.0 / (1.0 + math.exp(-z))}
+        if self._booster is not None:
+            row = np.array([[values.get(name, 0.0) for name in self.features]])
+            parts["trees"] = float(self._booster.predict(row)[0])
+        return parts
 
     def explain(self, values: dict[str, float]) -> dict[str, float]:
-        """Each feature's contribution to the log-odds, for the debug trace."""
+        """Each feature's contribution to the regression's log-odds, for the debug trace."""
         return {
             name: round(coef * (values.get(name, 0.0) - mean) / scale, 3)
             for name, mean, scale, coef in zip(

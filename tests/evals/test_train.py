@@ -73,6 +73,10 @@ def test_the_ranker_survives_saving_and_loading(tmp_path):
     ranker.save(tmp_path / "ranker.json")
     again = SentenceRanker.load(tmp_path / "ranker.json")
     assert again == ranker
+    sentence = dict(zip(ranker.features, ranker.mean, strict=True))
+    parts = again.parts(sentence)
+    assert set(parts) == {"regression", "trees"}
+    assert again.probability(sentence) == pytest.approx((parts["regression"] + parts["trees"]) / 2)
     assert again.never_refusing().confident(Ranking(0.01, 0.0, 0.5))
     assert not again.confident(Ranking(0.01, 0.0, 0.5))
 
@@ -110,6 +114,15 @@ def test_a_fresh_training_gives_the_committed_model(real_assistant):
     assert first.coef == pytest.approx(committed.coef, abs=0.05)
     assert first.confidence.coef == pytest.approx(committed.confidence.coef, abs=0.05)
     assert first.confidence.threshold == pytest.approx(committed.confidence.threshold, abs=0.05)
+    # The trees give the committed trees' probabilities, on sentences all over the features.
+    rng = np.random.default_rng(0)
+    mean, scale = np.array(committed.mean), np.array(committed.scale)
+    rows = [
+        dict(zip(committed.features, mean + scale * rng.normal(size=len(mean)), strict=True))
+        for _ in range(50)
+    ]
+    fresh_trees = [first.parts(row)["trees"] for row in rows]
+    assert fresh_trees == pytest.approx([committed.parts(r)["trees"] for r in rows], abs=0.05)
     # As safe as the committed one on its own out-of-fold answers.
     assert first.report["out_of_fold_wrong"] <= 0.05
 
