@@ -252,12 +252,17 @@ def train_passages(
 
     def ranker(rows) -> PassageRanker:
         weights = _weights(*_fit(data.features[rows], data.labels[rows], strength))
-        return PassageRanker(features=list(PASSAGE_FEATURES), **weights)
+        trees = _fit_trees(data.features[rows], data.labels[rows])
+        return PassageRanker(features=list(PASSAGE_FEATURES), **weights, trees=trees)
 
-    folds = {}
+    folds, scores = {}, np.zeros(len(data.labels))
     for train, test in GroupKFold(n_splits=FOLDS).split(data.features, groups=data.groups):
         fold = ranker(train)
         folds.update({int(question): fold for question in np.unique(data.groups[test])})
+        scores[test] = fold.probabilities(data.features[test])
+    report["out_of_fold_mrr_with_trees"] = round(
+        mean_reciprocal_rank(scores, data.labels, data.groups), 4
+    )
     everything = ranker(np.arange(len(data.labels)))
     everything.report = report
     return everything, folds

@@ -359,7 +359,12 @@ class ExtractiveAnswerer:
         likeliest: dict[int, _Candidate] = {}
         for candidate in candidates:
             likeliest.setdefault(candidate.hit_index, candidate)
-        order = list(dict.fromkeys([*likeliest, *range(len(hits))]))[:CLOSEST]
+        order = list(dict.fromkeys([*likeliest, *range(len(hits))]))
+        # « Qu'a dit X ? » is about X: their statements are the closest passages, if any.
+        said_by = [set(str(h.chunk.metadata.get("speakers", "")).split("; ")) for h in hits]
+        named = set(named_speakers(query.text, sorted(set().union(*said_by) - {""})))
+        theirs = [i for i in order if said_by[i] & named]
+        order = (theirs or order)[:CLOSEST]
         # A passage is shown by a sentence that says something: « De quoi parle-t-on ? » or
         # an interviewer's question is only what its likeliest sentence asks.
         for candidate in reversed(candidates):

@@ -4,9 +4,10 @@ Each ranking (dense, BM25 over passages, BM25 over their sentences) proposes its
 passages; every candidate is then described by general features — how far below the best
 passage's dense similarity it lies, its BM25 and best-sentence BM25 scores relative to the
 best ones, its length, and the share of the question's word pairs it holds in a row — and a
-logistic regression, trained on the gold set's evidence labels by `make train`
-(`evals/train.py`, strength chosen by k-fold cross-validation grouped by question), turns
-them into the probability that the passage holds the answer.
+logistic regression and gradient-boosted trees, trained on the training sets' evidence
+labels by `make train` (`evals/train.py`, the regression's strength chosen by k-fold
+cross-validation grouped by question), turn them into the probability that the passage
+holds the answer (the mean of theirs).
 """
 
 from __future__ import annotations
@@ -84,7 +85,8 @@ def passage_features(
 
 @dataclass
 class PassageRanker:
-    """Logistic regression over standardised PASSAGE_FEATURES."""
+    """Logistic regression over standardised PASSAGE_FEATURES, averaged with gradient-boosted
+    trees over the same features when `trees` holds them (LightGBM's model text)."""
 
     features: list[str]
     mean: list[float]
@@ -92,11 +94,22 @@ class PassageRanker:
     coef: list[float]
     intercept: float
     report: dict = field(default_factory=dict)
+    trees: str | None = None
+
+    def __post_init__(self):
+        self._booster = None
+        if self.trees:
+            import lightgbm
+
+            self._booster = lightgbm.Booster(model_str=self.trees)
 
     def probabilities(self, rows: np.ndarray) -> np.ndarray:
         """Each row's probability of holding the answer."""
         z = ((rows - np.array(self.mean)) / np.array(self.scale)) @ np.array(self.coef)
-        return 1.0 / (1.0 + np.exp(-(z + self.intercept)))
+        regression = 1.0 / (1.0 + np.exp(-(z + self.intercept)))
+        if self._booster is None or not len(rows):
+            return regression
+        return (regression + self._booster.predict(rows)) / 2
 
     @classmethod
     def load(cls, path: Path = PASSAGE_MODEL_PATH) -> PassageRanker:

@@ -168,6 +168,10 @@ def test_a_fresh_training_gives_the_committed_passage_ranker(real_assistant):
     assert fresh.report["strength"] == committed.report["strength"]
     assert fresh.coef == pytest.approx(committed.coef, abs=0.05)
     assert fresh.intercept == pytest.approx(committed.intercept, abs=0.05)
+    rows = np.random.default_rng(0).normal(
+        committed.mean, committed.scale, (50, len(committed.mean))
+    )
+    assert fresh.probabilities(rows) == pytest.approx(committed.probabilities(rows), abs=0.05)
     # Better than the fixed fusion it replaces, out of fold.
     assert (
         fresh.report[f"out_of_fold_mrr_C={fresh.report['strength']}"] > fresh.report["fusion_mrr"]
