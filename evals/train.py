@@ -332,26 +332,21 @@ def _ranker(
     )
 
 
-@dataclass
-class FoldModels:
-    """Per fold of the questions, the rows it trains on and the regression and trees fitted
-    on them (fitted once, tried with every sentence threshold)."""
-
-    folds: list[tuple[np.ndarray, tuple, str]]
+# Per fold of the questions: the rows it trains on, and the regression and trees fitted on
+# them (fitted once, tried with every sentence threshold).
+FoldModels = list[tuple[np.ndarray, tuple, str]]
 
 
 def fit_folds(data: Candidates, strength: float) -> FoldModels:
     splits = GroupKFold(n_splits=FOLDS).split(data.features, groups=data.groups)
-    return FoldModels(
-        [
-            (
-                rows,
-                _fit(data.features[rows], data.labels[rows], strength),
-                _fit_trees(data.features[rows], data.labels[rows]),
-            )
-            for rows, _ in splits
-        ]
-    )
+    return [
+        (
+            rows,
+            _fit(data.features[rows], data.labels[rows], strength),
+            _fit_trees(data.features[rows], data.labels[rows]),
+        )
+        for rows, _ in splits
+    ]
 
 
 @dataclass
@@ -373,7 +368,7 @@ def answer_outcomes(
     count = len(cases)
     rankings, precision = [Ranking(0.0, 0.0, 0.0, 0)] * count, np.full(count, np.nan)
     right = np.zeros(count, dtype=bool)
-    for train_rows, regression, trees in fitted.folds:
+    for train_rows, regression, trees in fitted:
         ranker = _ranker(regression, trees, sentence_threshold).never_refusing()
         answerer = ExtractiveAnswerer(lexical, ranker=ranker)
         for question in sorted(set(range(count)) - set(data.groups[train_rows])):

@@ -361,10 +361,7 @@ class ExtractiveAnswerer:
             likeliest.setdefault(candidate.hit_index, candidate)
         order = list(dict.fromkeys([*likeliest, *range(len(hits))]))
         # « Qu'a dit X ? » is about X: their statements are the closest passages, if any.
-        said_by = [set(str(h.chunk.metadata.get("speakers", "")).split("; ")) for h in hits]
-        named = set(named_speakers(query.text, sorted(set().union(*said_by) - {""})))
-        theirs = [i for i in order if said_by[i] & named]
-        order = (theirs or order)[:CLOSEST]
+        order = (_by_named_speaker(query, hits, order) or order)[:CLOSEST]
         # A passage is shown by a sentence that says something: « De quoi parle-t-on ? » or
         # an interviewer's question is only what its likeliest sentence asks.
         for candidate in reversed(candidates):
@@ -503,10 +500,9 @@ class ExtractiveAnswerer:
             if meta.get("speakers") and candidate.score >= floor:
                 per_passage.setdefault(candidate.hit_index, candidate)
         # "Qu'a dit X ?" is about X: the statements of others stay out of the brief.
-        said_by = {i: set(str(hits[i].chunk.metadata["speakers"]).split("; ")) for i in per_passage}
-        named = set(named_speakers(query.text, sorted(set().union(*said_by.values()))))
-        if named:
-            per_passage = {i: c for i, c in per_passage.items() if said_by[i] & named}
+        theirs = _by_named_speaker(query, hits, list(per_passage))
+        if theirs is not None:
+            per_passage = {i: per_passage[i] for i in theirs}
         if not per_passage:
             return None
         picked = sorted(per_passage.values(), key=lambda c: c.score, reverse=True)[:8]
@@ -566,6 +562,16 @@ class _Quoter:
 
 
 _NEGATED = re.compile(r"\b(?:aucune?|pas\s+de|pas\s+d'|sans|no|without)\s*(\w+)", re.IGNORECASE)
+
+
+def _by_named_speaker(query: Query, hits: list[Hit], indices: list[int]) -> list[int] | None:
+    """Those of the passages at `indices` stating the words of a speaker the question names
+    (« Qu'a dit Francis Béguet… ? »), in order; None when it names none of their speakers."""
+    said_by = {i: set(str(hits[i].chunk.metadata.get("speakers", "")).split("; ")) for i in indices}
+    named = set(named_speakers(query.text, sorted(set().union(*said_by.values()) - {""})))
+    if not named:
+        return None
+    return [i for i in indices if said_by[i] & named]
 
 
 def _asks(sentence: str) -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import NamedTuple
 
 import simplemma
@@ -204,8 +205,7 @@ def _focus(query: Query) -> list[str]:
         language = ("en", "fr") if query.language == "en" else ("fr",)
         text = _HEADCOUNT.sub(" ", text)
         if query.language == "fr":
-            # « aussi », « vraiment », « nous »: words that say nothing of a subject.
-            text = " ".join(t.text for t in french_tagger()(text) if t.pos_ not in _NO_SUBJECT)
+            text = _naming_words(text)
         words = [
             w
             for w in re.findall(r"[^\W\d_]+", text)
@@ -217,6 +217,14 @@ def _focus(query: Query) -> list[str]:
         if words:
             return words
     return []
+
+
+@lru_cache(maxsize=1024)
+def _naming_words(text: str) -> str:
+    """The French text without the words that say nothing of a subject (« aussi »,
+    « vraiment », « nous »), tagged once per text: a question's focus is read several times
+    per answer."""
+    return " ".join(t.text for t in french_tagger()(text) if t.pos_ not in _NO_SUBJECT)
 
 
 def covers_focus(rule: Rule, focus: list[str], language: str, lexical: Bm25Index | None) -> float:
