@@ -83,6 +83,10 @@ TREES = {
     "subsample_freq": 1,
     "colsample_bytree": 0.8,
 }
+# The passage ranker's trees are larger: out of fold on the 871 training questions, MRR
+# 0.749 → 0.761 (on the sentences the larger trees answer no better: 31.8 → 31.5 % right at
+# the threshold).
+PASSAGE_TREES = {**TREES, "n_estimators": 500, "num_leaves": 31}
 
 
 def load_training(paths=TRAINING_SETS) -> list[GoldCase]:
@@ -251,7 +255,7 @@ def train_passages(
 
     def ranker(rows) -> PassageRanker:
         weights = _weights(*_fit(data.features[rows], data.labels[rows], strength))
-        trees = _fit_trees(data.features[rows], data.labels[rows])
+        trees = _fit_trees(data.features[rows], data.labels[rows], PASSAGE_TREES)
         return PassageRanker(features=list(PASSAGE_FEATURES), **weights, trees=trees)
 
     folds, scores = {}, np.zeros(len(data.labels))
@@ -275,12 +279,12 @@ def _fit(features: np.ndarray, labels: np.ndarray, strength: float):
     return scaler.mean_, scale, model
 
 
-def _fit_trees(features: np.ndarray, labels: np.ndarray) -> str:
-    """Gradient-boosted trees over the sentence features, as LightGBM's model text;
-    deterministic (one thread, fixed seeds)."""
+def _fit_trees(features: np.ndarray, labels: np.ndarray, params: dict = TREES) -> str:
+    """Gradient-boosted trees (LightGBM, with `params`) over the features, as LightGBM's
+    model text; deterministic (one thread, fixed seeds)."""
     import lightgbm
 
-    model = lightgbm.LGBMClassifier(**TREES, verbose=-1, n_jobs=1, random_state=0)
+    model = lightgbm.LGBMClassifier(**params, verbose=-1, n_jobs=1, random_state=0)
     model.set_params(deterministic=True, force_row_wise=True)
     return model.fit(features, labels).booster_.model_to_string()
 
