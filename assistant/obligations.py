@@ -330,29 +330,12 @@ _FIGURE = re.compile(
     r"(?:habitants|inhabitants|agents|staff)",
     re.IGNORECASE,
 )
-_AGENTS = re.compile(
-    r"(?<![\d.,])(?P<n>\d{1,3}(?:[\s\u00a0\u202f.]?\d{3})*|\d+)\s*(?:agents|staff|employees)\b",
-    re.I,
-)
 
 
 def asks_what_applies(question: str) -> bool:
     """Whether a question asks which rules apply to the collectivity it speaks for."""
     described = _ASKER.search(question) or _FIGURE.search(question)
     return bool(_WHAT_APPLIES.search(question) and described)
-
-
-def asker_profile(question: str, profile: Profile | None) -> Profile:
-    """The asker's kind, population and agents: the profile, completed from the question
-    (a threshold it quotes, « plus de 50 agents », is not the asker's figure)."""
-    found = profile_from(question, profile)
-    agents = profile.agents if profile else None
-    if agents is None:
-        for match in _AGENTS.finditer(question):
-            if not re.search(r"\b(plus|moins)\s*de\s*$", question[: match.start()], re.I):
-                agents = int(re.sub(r"\D", "", match.group("n")))
-                break
-    return found.model_copy(update={"agents": agents})
 
 
 def _themes_asked(question: str) -> set[str] | None:
@@ -367,7 +350,7 @@ def obligations_answer(query: Query, rulebook: Rulebook) -> Draft | None:
     if not asks_what_applies(query.question):
         return None
     language = "en" if query.language == "en" else "fr"
-    profile = asker_profile(query.question, query.profile)
+    profile = profile_from(query.question, query.profile)
     rules = rulebook.rules
     report = obligations_for(rules, profile, language, _themes_asked(query.question))
     if not report.themes:

@@ -29,12 +29,9 @@ _THRESHOLD = re.compile(
 _AND_THRESHOLD = re.compile(
     rf"\s*(?:et|ou)\s+(?:de\s+)?(?P<n>{NUMBER})\s*(?P<unit>habitants|agents)", re.IGNORECASE
 )
-_POPULATION = re.compile(
-    rf"(?P<n>{NUMBER})\s*(?:habitants|inhabitants|residents|people|hab\b\.?)", re.IGNORECASE
-)
 _POPULATION_CLAUSE = re.compile(
     rf"\b(?:compte|comptons|compter|a|avons|avec|de|has|have|with|of)?\s*(?:{NUMBER})\s*"
-    r"(?:habitants|inhabitants|residents|hab\b\.?)",
+    r"(?:habitan\w*|inhabitants|residents|hab\b\.?)",
     re.IGNORECASE,
 )
 # Kinds of collectivity, most specific first; "intercommunalité" covers CC, CA and EPCI.
@@ -158,21 +155,53 @@ def find_thresholds(sentence: str) -> list[Threshold]:
     return found
 
 
+# A figure of inhabitants or agents, and what comes right before it.
+HEADCOUNT = re.compile(
+    rf"(?P<n>{NUMBER})\s*(?:k\s+)?"
+    r"(?P<unit>habitan\w*|hab\b\.?|inhabitants|residents|people|agents|staff|employees)\b",
+    re.IGNORECASE,
+)
+# Words making a figure a condition (« de plus de 3 500 habitants »), not someone's size.
+_COMPARATOR = re.compile(
+    r"\b(?:plus|moins|au[- ]delà|au[- ]dessus|au[- ]dessous|en[- ]dessous|partir|"
+    r"more|fewer|less|over|under|above|below|least|most|exceeding)\s*(?:de|d['’]|than|of)?\s*$",
+    re.IGNORECASE,
+)
+# A figure given to a class of collectivities (« les communes de 10 000 habitants »).
+_CLASS = re.compile(
+    r"\b(?:les|des|ces|aux|toutes|all|those|every|towns|cities|municipalities)\s+"
+    r"(?:\w+\s+){0,3}?"
+    r"(?:de|d['’]|of|with)\s*$",
+    re.IGNORECASE,
+)
+
+
+def asker_figures(question: str) -> dict[str, int]:
+    """The asker's population and staff as the question gives them ("we have 12,000
+    inhabitants", « une commune de 4 200 habitants et 30 agents »); a figure that states a
+    condition (« de plus de 3 500 habitants », "over 3,500") or sizes a class of
+    collectivities (« les communes de 10 000 habitants ») is not the asker's."""
+    found: dict[str, int] = {}
+    for match in HEADCOUNT.finditer(question):
+        before = question[: match.start()]
+        if _COMPARATOR.search(before) or _CLASS.search(before[-60:]):
+            continue
+        unit = match.group("unit").lower()
+        fact = "agents" if unit in ("agents", "staff", "employees") else "population"
+        found.setdefault(fact, int(re.sub(r"\D", "", match.group("n"))))
+    return found
+
+
 def profile_from(question: str, profile: Profile | None) -> Profile:
     """The asking collectivity: the conversation's profile, completed from the question."""
-    kind = profile.kind if profile and profile.kind else None
-    population = profile.population if profile and profile.population is not None else None
-    if population is None:
-        for match in _POPULATION.finditer(question):
-            # "plus de 3 500 habitants" states a threshold, not the asker's population.
-            if not re.search(r"\b(plus|moins)\s*de\s*$", question[: match.start()], re.I):
-                population = _to_int(match.group("n"))
-                break
-    if kind is None:
-        kind = kind_of(question)
-        if kind == "collectivité":
-            kind = None
-    return Profile(kind=kind, population=population)
+    profile = profile or Profile()
+    figures = asker_figures(question)
+    kind = profile.kind or kind_of(question)
+    return Profile(
+        kind=None if kind == "collectivité" else kind,
+        population=figures.get("population") if profile.population is None else profile.population,
+        agents=figures.get("agents") if profile.agents is None else profile.agents,
+    )
 
 
 def without_population(question: str) -> str:
@@ -240,16 +269,16 @@ def contradicted(question: str, evidence: str, profile: Profile) -> list[tuple[i
     """Figures the question asserts that the evidence contradicts.
 
     A figure counts as contradicted when the evidence states another figure of the same
-    unit and never this one; the asker's own population is not a claim about the corpus.
+    unit and never this one; the asker's own population and staff are no claim about the
+    corpus.
     """
     stated = quantities(evidence)
     units = {u for _, u in stated}
+    own = {(profile.population, "habitants"), (profile.agents, "agents")}
     return sorted(
         (value, unit)
         for value, unit in quantities(question)
-        if unit in units
-        and (value, unit) not in stated
-        and not (unit == "habitants" and value == profile.population)
+        if unit in units and (value, unit) not in stated and (value, unit) not in own
     )
 
 

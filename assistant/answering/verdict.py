@@ -22,11 +22,12 @@ import simplemma
 from assistant.answering.conditions import (
     ENGLISH_KIND,
     ENGLISH_KINDS,
+    HEADCOUNT,
     KINDS,
-    NUMBER,
     PLURALS,
     Threshold,
     applies_to_kind,
+    asker_figures,
     figure,
     find_thresholds,
     kind_of,
@@ -86,25 +87,6 @@ _KIND_WORDS = (
 )
 # One collectivity the question describes: « une commune de 2 000 habitants », "a town".
 _ONE_COLLECTIVITY = re.compile(rf"\b(?:une?|a|an)\s+{_KIND_WORDS}\b", re.IGNORECASE)
-# A figure of inhabitants or agents, and what comes right before it.
-_HEADCOUNT = re.compile(
-    rf"(?P<n>{NUMBER})\s*(?:k\s+)?"
-    r"(?P<unit>habitants|hab\b\.?|inhabitants|residents|people|agents|staff|employees)\b",
-    re.IGNORECASE,
-)
-# Words making a figure a condition (« de plus de 3 500 habitants »), not someone's size.
-_COMPARATOR = re.compile(
-    r"\b(?:plus|moins|au[- ]delà|au[- ]dessus|au[- ]dessous|en[- ]dessous|partir|"
-    r"more|fewer|less|over|under|above|below|least|most|exceeding)\s*(?:de|d['’]|than|of)?\s*$",
-    re.IGNORECASE,
-)
-# A figure given to a class of collectivities (« les communes de 10 000 habitants »).
-_CLASS = re.compile(
-    r"\b(?:les|des|ces|aux|toutes|all|those|every|towns|cities|municipalities)\s+"
-    r"(?:\w+\s+){0,3}?"
-    r"(?:de|d['’]|of|with)\s*$",
-    re.IGNORECASE,
-)
 # Lemmas naming who is bound or how, not what: they say nothing of the rule's subject.
 _GENERIC = {
     "devoir", "falloir", "obliger", "obligation", "obligatoire", "tenir", "tenu", "soumettre",
@@ -153,26 +135,6 @@ def _has_profile(profile: Profile | None) -> bool:
     )
 
 
-def _number(text: str) -> int:
-    return int(re.sub(r"\D", "", text))
-
-
-def asker_figures(question: str) -> dict[str, int]:
-    """The asker's population and staff as the question gives them ("we have 12,000
-    inhabitants", « une commune de 4 200 habitants »); a figure that states a condition
-    (« de plus de 3 500 habitants », "over 3,500") or sizes a class of collectivities
-    (« les communes de 10 000 habitants ») is not the asker's."""
-    found: dict[str, int] = {}
-    for match in _HEADCOUNT.finditer(question):
-        before = question[: match.start()]
-        if _COMPARATOR.search(before) or _CLASS.search(before[-60:]):
-            continue
-        unit = match.group("unit").lower()
-        fact = "agents" if unit in ("agents", "staff", "employees") else "population"
-        found.setdefault(fact, _number(match.group("n")))
-    return found
-
-
 def asker_profile(query: Query) -> Profile:
     """The asking collectivity: the conversation's profile, completed from the question."""
     profile = query.profile or Profile()
@@ -203,7 +165,7 @@ def _focus(query: Query) -> list[str]:
     only say who is bound or how; the conversation's when the question has none."""
     for text in (query.question, query.context):
         language = ("en", "fr") if query.language == "en" else ("fr",)
-        text = _HEADCOUNT.sub(" ", text)
+        text = HEADCOUNT.sub(" ", text)
         if query.language == "fr":
             text = _naming_words(text)
         words = [
@@ -375,30 +337,52 @@ def verdict_line(
     rules += [rule for passage in passages for rule in eligibility_rules(passage, bare)]
     profile = asker_profile(query)
     rule = _choose(rules, query, profile, cited, lexical)
-    if rule is None or _gainsaid(rule, query, profile, pool, lexical):
+    if rule is None or _gainsaid(rule, query, profile, pool, lexical, cited):
         return None
     return _say(rule, profile, markers[rule.chunk_id], "en" if query.language == "en" else "fr")
 
 
 def _gainsaid(
-    rule: Rule, query: Query, profile: Profile, pool: list[Rule], lexical: Bm25Index | None
+    rule: Rule,
+    query: Query,
+    profile: Profile,
+    pool: list[Rule],
+    lexical: Bm25Index | None,
+    cited: list[Cited] = (),
 ) -> bool:
-    """Whether the rule rules the asker out while another rule of the corpus on what is
-    asked binds them (the 2017 study's « communes de plus de 50 agents » against the
-    slides' « collectivités de plus de 3 500 habitants » on open data): the corpus does not
-    settle it, so no verdict."""
+    """Whether another rule on what is asked, about the asker's kind of collectivity, says
+    otherwise for the asker: the slides' « collectivités de plus de 3 500 habitants » bind a
+    commune of 8 000 inhabitants to open its data, the 2017 study's « communes de plus 50
+    agents et de 3500 habitants » does not when it has 30 agents, and leaves it open when
+    its staff is not known. The corpus does not settle it: no verdict. The other rule is
+    one of the corpus that covers the question's focus as well, or one the answer quotes
+    that names part of it (« l'ouverture de leurs données » for « ouvrir nos données »): a
+    verdict must not gainsay a rule shown under it."""
     # obligations imports the answerer's Draft, which imports this module.
     from assistant.obligations import assess
 
-    if assess(rule, profile).verdict != "does_not_apply":
-        return False
+    verdict = assess(rule, profile).verdict
     focus = _focus(query)
-    return any(
-        other is not rule
-        and covers_focus(other, focus, query.language, lexical) >= _FOCUS_SHARE
-        and assess(other, profile).verdict == "applies"
-        for other in pool
-    )
+    quoted = " ".join(" ".join(c.text.split()) for c in cited)
+    for other in pool:
+        if other is rule or not _about_kind(other, profile.kind):
+            continue
+        cover = covers_focus(other, focus, query.language, lexical)
+        shown = cover > 0 and " ".join(other.sentence.split()) in quoted
+        if cover < _FOCUS_SHARE and not shown:
+            continue
+        theirs = assess(other, profile).verdict
+        if theirs != verdict and "applies" in (verdict, theirs):
+            return True
+    return False
+
+
+def _about_kind(rule: Rule, kind: str | None) -> bool:
+    """Whether the rule may concern a collectivity of this kind (unknown: it may)."""
+    kinds = [applies_to_kind(t, kind) for t in rule.thresholds] + [
+        applies_to_kind(Threshold(k, True, 0, "habitants"), kind) for k in rule.kinds
+    ]
+    return False not in kinds
 
 
 def _say(rule: Rule, profile: Profile, marker: str, language: str) -> str:

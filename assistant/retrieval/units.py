@@ -74,6 +74,9 @@ _OCR_FIXES = [
     # read as one of the answer's own [n] markers: it is never shown.
     (re.compile(r"\s*\[\d+\]"), ""),
     (re.compile(r"\s+([,.])"), r"\1"),
+    # No text ends on an article: one left alone at the end is the start of a line the
+    # page cut off (a slide's last line « Les »).
+    (re.compile(r"\s*[;,]?\s+(?:Les|Le|La|Des|Du|Un|Une)$"), ""),
 ]
 _LINE_END = re.compile(r"[.!?:;»)]$")
 _LINE_START = re.compile(r"^(?!I'|l')[A-ZÉÈÀÂÎ«\"]")

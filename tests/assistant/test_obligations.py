@@ -10,11 +10,11 @@ import pytest
 from helpers import make_settings
 from obligations_corpus import REFERENT, SOBRIETY, TITLE, write_rules_corpus
 
+from assistant.answering.conditions import profile_from
 from assistant.answering.rules import Rulebook
 from assistant.core import build_assistant
 from assistant.obligations import (
     InvalidProfileError,
-    asker_profile,
     asks_what_applies,
     obligations_for,
     obligations_markdown,
@@ -187,7 +187,7 @@ def test_other_questions_are_not(question):
 
 
 def test_the_askers_figures_are_read_but_not_a_quoted_threshold():
-    profile = asker_profile(
+    profile = profile_from(
         "Nous sommes une commune de 4 000 habitants et 60 agents : les règles des communes "
         "de plus de 50 agents s'appliquent-elles à nous ?",
         None,

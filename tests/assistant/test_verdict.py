@@ -10,12 +10,12 @@ import re
 import pytest
 from helpers import index_pdf_guide
 
+from assistant.answering.conditions import asker_figures, contradicted, profile_from
 from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.answering.rank import SentenceRanker
 from assistant.answering.rules import Rulebook
 from assistant.answering.verdict import (
     Cited,
-    asker_figures,
     asks_for_verdict,
     rule_for,
     verdict_line,
@@ -355,6 +355,35 @@ def test_no_verdict_ruling_the_asker_out_when_another_rule_on_the_subject_binds_
 
     assert alone.startswith("Non")
     assert gainsaid is None
+
+
+@pytest.mark.parametrize(("agents", "opening"), [(30, None), (60, "Oui")])
+def test_no_verdict_a_quoted_rule_on_the_subject_gainsays(agents, opening):
+    slides = StoredChunk(
+        "slides",
+        "Les collectivités de plus de 3 500 habitants doivent ouvrir leurs données publiques.",
+        {"doc_id": "slides", "ordinal": 0},
+    )
+    study = StoredChunk(
+        "study",
+        "Les communes de plus de 50 agents et de 3 500 habitants doivent entrer dans une "
+        "démarche d'ouverture de leurs données.",
+        {"doc_id": "study", "ordinal": 0},
+    )
+    question = (
+        f"Ma commune de 8 000 habitants et {agents} agents doit-elle ouvrir ses données publiques ?"
+    )
+    query = build_query(question, [], None)
+    both = Rulebook(lambda: [slides, study])
+    cited = [Cited("slides", slides.text, "[1]"), Cited("study", study.text, "[2]")]
+
+    alone = verdict_line(query, cited[:1], both, [slides])
+    shown = verdict_line(query, cited, both, [slides, study])
+
+    assert alone.startswith("Oui")  # the study's rule, not shown, names too little of it
+    assert shown is None if opening is None else shown.startswith(opening)
+    # The asker's own staff is no claim about the documents to correct.
+    assert contradicted(question, study.text, profile_from(question, None)) == []
 
 
 def test_an_answer_quoting_a_statistic_on_an_obligation_quotes_the_rule_for_its_verdict():
