@@ -221,8 +221,10 @@ class ExtractiveAnswerer:
                     "follow_up": float(frame.follow_up),
                     "english": float(query.language == "en"),
                 }
-                probability = self.ranker.probability(features)
-                candidates.append(_Candidate(index, unit, probability, own, position, features))
+                candidates.append(_Candidate(index, unit, 0.0, own, position, features))
+        scores = self.ranker.probabilities([c.features for c in candidates])
+        for candidate, score in zip(candidates, scores, strict=True):
+            candidate.score = score
         return sorted(candidates, key=lambda c: c.score, reverse=True)
 
     def answer(self, query: Query, hits: list[Hit]) -> Draft:

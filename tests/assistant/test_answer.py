@@ -562,6 +562,21 @@ def test_the_rule_for_the_askers_kind_answers_alone(asker, applies, left_out):
     assert "Non" not in verdicts
 
 
+def test_a_questions_candidates_are_scored_at_once_as_one_by_one():
+    texts = {
+        "said": "Jeanne Martin : la feuille de route permet de savoir où l'on veut aller.",
+        "list": "Jeanne Martin, vice-présidente de la communauté de communes.",
+    }
+    answerer, hits = _answerer_over(texts, ranker=NEVER_REFUSES)
+
+    found = answerer.candidates(build_query("Quelles fonctions occupe Jeanne Martin ?", []), hits)
+
+    assert len(found) == 2
+    assert [c.score for c in found] == pytest.approx(
+        [NEVER_REFUSES.probability(c.features) for c in found], abs=1e-12
+    )
+
+
 def test_a_question_on_someones_functions_favours_their_title_over_their_words():
     texts = {
         "said": "Jeanne Martin : la feuille de route permet de mieux se connaître et de "
