@@ -32,7 +32,7 @@ from assistant.retrieval.units import (
 
 log = logging.getLogger(__name__)
 
-EXTRACTOR_VERSION = "5"  # part of every cache key: a change of the reading redoes them all
+EXTRACTOR_VERSION = "6"  # part of every cache key: a change of the reading redoes them all
 RULES_FILE = "rules.json"
 
 # Modal and legal wording that binds someone. Group "modal": what follows is what is asked.
@@ -57,6 +57,15 @@ _NEGATED = re.compile(
     r"(?:obligatoires?|tenu\w*|soumis\w*|l['’]obligation)|\baucune\s+obligation|"
     r"\bsans\s+obligation|\bpas\s+obligatoires?|\bnot\s+(?:required|mandatory|obliged)|"
     r"\bne\s+s['’](?:appliqu|impos)\w*\s+pas",
+    re.IGNORECASE,
+)
+# Someone's view of what should be done, not a rule: « selon Charles-Pierre Astolfi, les
+# collectivités doivent… », « les élus estiment que… ». « Selon la loi » still states one.
+_REPORTED = re.compile(
+    r"\b(?:selon|d['’]après|according\s+to)\s+(?!(?:la|le|les|l['’]|ce|cette|ces|the)?\s*"
+    r"(?:lois?|décrets?|règlements?|codes?|directives?|articles?|textes?|ordonnances?|"
+    r"dispositions?|laws?|regulations?|acts?)\b)"
+    r"|\b(?:estim|consid[èée]r|pens|jug|affirm|believ|think|argu)\w*\s+(?:que|qu['’]|that)\b",
     re.IGNORECASE,
 )
 # Whom a rule can bind when no kind of collectivity is named: public bodies in general.
@@ -243,6 +252,8 @@ def _binding_clause(sentence: str) -> tuple[str, re.Match] | None:
     for clause in _CLAUSES.split(sentence):
         match = _OBLIGATION.search(clause)
         if match and not _SOFT.search(clause[: match.start()]):
+            if _REPORTED.search(sentence[: sentence.find(clause) + match.start()]):
+                return None  # a view reported, not a rule
             return clause, match
     return None
 

@@ -89,10 +89,20 @@ def test_a_binding_sentence_becomes_a_rule_with_whom_and_what(sentence, kinds, t
         "Ce sont les défis auxquels les collectivités doivent répondre.",
         "Les collectivités devraient mieux partager leurs données.",
         "600 collectivités publient des données ouvertes.",
+        "Selon Jeanne Martin, les communes doivent mutualiser leurs achats.",
+        "Les élus estiment que les intercommunalités doivent porter la stratégie.",
     ],
 )
-def test_what_encourages_allows_negates_asks_or_describes_is_no_rule(sentence):
+def test_what_encourages_allows_negates_asks_reports_or_describes_is_no_rule(sentence):
     assert extract_rules(sentence) == []
+
+
+def test_what_a_law_says_is_a_rule_whoever_reports_it():
+    rules = extract_rules(
+        "Selon la loi, les communes de plus de 3 500 habitants doivent publier leurs données."
+    )
+
+    assert [r.asks for r in rules] == ["Publier leurs données."]
 
 
 def test_a_sentence_binding_some_and_encouraging_others_keeps_only_the_binding_clause():
