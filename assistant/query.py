@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.answering.conditions import kind_of
+from assistant.answering.conditions import asker_figures, kind_of
 from assistant.glossary import expand_query
 from assistant.language import detect_language, written_out
 from assistant.retrieval.lexical import ordinal_digits
@@ -128,7 +128,10 @@ def _answered(
     given: dict[str, object] = {}
     figures = _FIGURE.findall(question)
     size = next((s for s in ("population", "agents") if s in asked), None)
-    if size and len(figures) == 1:
+    named = asker_figures(question)  # « 8 000 habitants et 40 agents »: each by its unit
+    if size and named:
+        given.update(named)
+    elif size and len(figures) == 1:
         given[size] = int(re.sub(r"\D", "", figures[0]))
     kind = kind_of(question) if "kind" in asked else None
     if kind and kind != "collectivité":

@@ -72,16 +72,17 @@ def test_next_in_sequence_moves_spelled_and_numbered_ordinals():
 
 
 @pytest.mark.parametrize(
-    ("reply", "population"),
+    ("reply", "population", "agents"),
     [
-        ("2500", 2500),
-        ("environ 12 000 hab.", 12000),
-        ("on a 70 000 habitants", 70000),
-        ("Nous sommes 3 200.", 3200),
+        ("2500", 2500, None),
+        ("environ 12 000 hab.", 12000, None),
+        ("on a 70 000 habitants", 70000, None),
+        ("Nous sommes 3 200.", 3200, None),
+        ("8 000 habitants et 40 agents", 8000, 40),
     ],
 )
 def test_a_figure_answering_the_assistants_question_asks_the_question_again_with_it(
-    reply, population
+    reply, population, agents
 ):
     asked = "Notre commune doit-elle ouvrir ses données ?"
     history = [
@@ -92,7 +93,7 @@ def test_a_figure_answering_the_assistants_question_asks_the_question_again_with
     query = build_query(reply, history, Profile(kind="commune"))
 
     assert query.question == asked
-    assert query.profile == Profile(kind="commune", population=population)
+    assert query.profile == Profile(kind="commune", population=population, agents=agents)
     assert query.context == ""
 
 
