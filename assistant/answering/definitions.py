@@ -187,7 +187,9 @@ def _acronym_pairs(term: str, pairs: list[tuple[str, str]]) -> list[tuple[str, s
         if i + 1 < len(words) and _NUMBER.match(words[i + 1]):
             spelled += [word + words[i + 1], f"{word}-{words[i + 1]}"]
             rest = words[:i] + words[i + 2 :]
-        if len(rest) <= 1:
+        # « loi REEN » is the REEN; « GIP Recia » is one GIP, named Recia: what GIP
+        # stands for does not say what it is.
+        if not rest or (len(rest) == 1 and not rest[0][:1].isupper()):
             spelled = {s.casefold() for s in spelled}
             named += [p for p in pairs if p[0].casefold() in spelled]
     return list(dict.fromkeys(named))

@@ -156,6 +156,14 @@ def test_a_term_the_document_does_not_define_goes_to_the_normal_answerer(assista
 
 
 @pytest.mark.integration
+def test_one_named_thing_of_a_kind_is_not_defined_by_what_the_kind_stands_for(assistant):
+    # « la DDP Nord » is one DDP, named Nord: « Direction des Données Partagées » does not
+    # say which, or what it does.
+    assert assistant.ask("C'est quoi la DDP ?").answerer == "definition"
+    assert assistant.ask("C'est quoi la DDP Nord ?").answerer != "definition"
+
+
+@pytest.mark.integration
 def test_a_question_on_what_the_acronym_requires_is_no_definition(assistant):
     response = assistant.ask("Qu'est-ce que le PLSN impose aux services ?")
 
