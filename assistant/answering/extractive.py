@@ -363,23 +363,32 @@ class ExtractiveAnswerer:
             likeliest.setdefault(candidate.hit_index, candidate)
         order = list(dict.fromkeys([*likeliest, *range(len(hits))]))
         # « Qu'a dit X ? » is about X: their statements are the closest passages, if any.
-        order = (_by_named_speaker(query, hits, order) or order)[:CLOSEST]
+        order = _by_named_speaker(query, hits, order) or order
         # A passage is shown by a sentence that says something: « De quoi parle-t-on ? » or
         # an interviewer's question is only what its likeliest sentence asks.
         for candidate in reversed(candidates):
             if not _asks(candidate.text):
                 likeliest[candidate.hit_index] = candidate
+
+        def shown(index: int) -> str:
+            best = likeliest.get(index)
+            if best is None:
+                return _opening(hits[index].chunk.text)
+            anchors = set().union(*(concepts[i][0] for i in best.terms))
+            return _shortened(quoter.shown(best), anchors=anchors)
+
+        # Passages that would show the same words (a heading repeated on each page) are
+        # shown once.
+        texts: dict[str, int] = {}
+        for index in order:
+            texts.setdefault(shown(index), index)
+            if len(texts) == CLOSEST:
+                break
+        order = list(texts.values())
         lines = [abstention(query)]
         if order:
             lines.append(CLOSEST_LEAD[query.language])
-        for n, index in enumerate(order, start=1):
-            best = likeliest.get(index)
-            if best is None:
-                shown = _opening(hits[index].chunk.text)
-            else:
-                anchors = set().union(*(concepts[i][0] for i in best.terms))
-                shown = _shortened(quoter.shown(best), anchors=anchors)
-            lines.append(f"- {shown} [{n}]")
+        lines += [f"- {text} [{n}]" for n, text in enumerate(texts, start=1)]
         citations = [
             Citation(n=n, **hits[i].to_passage().model_dump()) for n, i in enumerate(order, 1)
         ]

@@ -296,6 +296,23 @@ def test_a_refusal_shows_first_the_passage_of_the_likeliest_sentence(answerer):
     assert len(draft.citations) == 3
 
 
+def test_a_refusal_shows_passages_that_say_the_same_words_once(answerer):
+    heading = "Les principaux obstacles au développement des projets numériques"
+    query = build_query("Quels obstacles selon l'étude ?", [])
+    hits = _hits("cyber", "budget", "reen")
+    repeated = [
+        Hit(StoredChunk(f"page-{n}", heading, {"doc_id": "etude", "title": "Étude"}), 0.02, 0.9)
+        for n in range(3)
+    ]
+
+    draft = _refusing(answerer).answer(query, [*repeated, *hits])
+
+    assert draft.abstained
+    assert draft.answer.count(heading) == 1
+    assert len(draft.citations) == 3
+    assert _markers(draft.answer) == {c.n for c in draft.citations}
+
+
 def test_a_refusal_shows_each_passage_by_its_likeliest_sentence(answerer):
     opening = "Les collectivités publient chaque année un schéma pluriannuel d'accessibilité. "
 
