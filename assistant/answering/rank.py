@@ -150,33 +150,28 @@ class SentenceRanker:
 
     def probability(self, values: dict[str, float]) -> float:
         """The probability that a sentence with these feature values holds the answer."""
-        parts = self.parts(values)
-        return sum(parts.values()) / len(parts)
+        return self.probabilities([values])[0]
 
     def probabilities(self, rows: list[dict[str, float]]) -> list[float]:
         """`probability` of each row, computed at once (the trees predict a whole question's
         candidates in one call, twenty times faster than one by one)."""
         if not rows:
             return []
-        values = np.array([[row.get(name, 0.0) for name in self.features] for row in rows])
-        z = self.intercept + ((values - self.mean) / self.scale) @ np.array(self.coef)
-        regression = 1.0 / (1.0 + np.exp(-z))
-        if self._booster is None:
-            return regression.tolist()
-        return ((regression + self._booster.predict(values)) / 2).tolist()
+        models = self._models(rows)
+        return (sum(models.values()) / len(models)).tolist()
 
     def parts(self, values: dict[str, float]) -> dict[str, float]:
         """The probability by each model: the regression's, and the trees' when there are."""
-        z = self.intercept
-        for name, mean, scale, coef in zip(
-            self.features, self.mean, self.scale, self.coef, strict=True
-        ):
-            z += coef * (values.get(name, 0.0) - mean) / scale
-        parts = {"regression": 1.0 / (1.0 + math.exp(-z))}
+        return {name: float(p[0]) for name, p in self._models([values]).items()}
+
+    def _models(self, rows: list[dict[str, float]]) -> dict[str, np.ndarray]:
+        """Each model's probabilities for the rows."""
+        values = np.array([[row.get(name, 0.0) for name in self.features] for row in rows])
+        z = self.intercept + ((values - self.mean) / self.scale) @ np.array(self.coef)
+        models = {"regression": 1.0 / (1.0 + np.exp(-z))}
         if self._booster is not None:
-            row = np.array([[values.get(name, 0.0) for name in self.features]])
-            parts["trees"] = float(self._booster.predict(row)[0])
-        return parts
+            models["trees"] = self._booster.predict(values)
+        return models
 
     def explain(self, values: dict[str, float]) -> dict[str, float]:
         """Each feature's contribution to the regression's log-odds, for the debug trace."""

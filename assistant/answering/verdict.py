@@ -27,10 +27,10 @@ from assistant.answering.conditions import (
     PLURALS,
     Threshold,
     applies_to_kind,
-    asker_figures,
     figure,
     find_thresholds,
     kind_of,
+    profile_from,
 )
 from assistant.answering.rules import Rule, Rulebook, kinds_in
 from assistant.glossary import query_concepts
@@ -136,21 +136,15 @@ def _has_profile(profile: Profile | None) -> bool:
 
 
 def asker_profile(query: Query) -> Profile:
-    """The asking collectivity: the conversation's profile, completed from the question."""
-    profile = query.profile or Profile()
-    figures = asker_figures(query.question)
-    kind = profile.kind
+    """The asking collectivity: the conversation's profile, completed from the question;
+    its kind only from words naming the asker's own (« notre commune », "a town")."""
+    found = profile_from(query.question, query.profile)
+    kind = query.profile.kind if query.profile else None
     if kind is None:
         named = _ASKER_KIND.search(query.question)
         kind = kind_of(named.group(0)) if named else None
         kind = None if kind == "collectivité" else kind
-    return Profile(
-        kind=kind,
-        population=profile.population
-        if profile.population is not None
-        else figures.get("population"),
-        agents=profile.agents if profile.agents is not None else figures.get("agents"),
-    )
+    return found.model_copy(update={"kind": kind})
 
 
 # The kind of the asker's collectivity: the one named after « notre », « une », "our", "a".

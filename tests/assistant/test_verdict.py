@@ -332,17 +332,21 @@ def test_a_rule_is_found_by_the_name_the_line_before_it_gives():
     assert rule is not None and "50 000 habitants" in rule.sentence
 
 
+SLIDES_OPEN_DATA = (
+    "Les collectivités de plus de 3 500 habitants doivent ouvrir leurs données publiques."
+)
+
+
+def _passage(name: str, text: str) -> StoredChunk:
+    """The first passage of a document of its own."""
+    return StoredChunk(name, text, {"doc_id": name, "ordinal": 0})
+
+
 def test_no_verdict_ruling_the_asker_out_when_another_rule_on_the_subject_binds_them():
-    study = StoredChunk(
-        "study",
-        "Les communes de plus de 50 agents doivent ouvrir leurs données publiques.",
-        {"doc_id": "study", "ordinal": 0},
+    study = _passage(
+        "study", "Les communes de plus de 50 agents doivent ouvrir leurs données publiques."
     )
-    slides = StoredChunk(
-        "slides",
-        "Les collectivités de plus de 3 500 habitants doivent ouvrir leurs données publiques.",
-        {"doc_id": "slides", "ordinal": 0},
-    )
+    slides = _passage("slides", SLIDES_OPEN_DATA)
     query = build_query(
         "Notre agglomération doit-elle ouvrir ses données publiques ?",
         [],
@@ -359,16 +363,11 @@ def test_no_verdict_ruling_the_asker_out_when_another_rule_on_the_subject_binds_
 
 @pytest.mark.parametrize(("agents", "opening"), [(30, None), (60, "Oui")])
 def test_no_verdict_a_quoted_rule_on_the_subject_gainsays(agents, opening):
-    slides = StoredChunk(
-        "slides",
-        "Les collectivités de plus de 3 500 habitants doivent ouvrir leurs données publiques.",
-        {"doc_id": "slides", "ordinal": 0},
-    )
-    study = StoredChunk(
+    slides = _passage("slides", SLIDES_OPEN_DATA)
+    study = _passage(
         "study",
         "Les communes de plus de 50 agents et de 3 500 habitants doivent entrer dans une "
         "démarche d'ouverture de leurs données.",
-        {"doc_id": "study", "ordinal": 0},
     )
     question = (
         f"Ma commune de 8 000 habitants et {agents} agents doit-elle ouvrir ses données publiques ?"
