@@ -202,9 +202,16 @@ def _acronyms(term: str) -> list[str]:
 
 
 def _defines(sentence: str, short: str, long: str) -> bool:
-    """Whether the sentence states the pair: "long (short)" or "short (long)"."""
+    """Whether the sentence states the pair: "long (short)", "short (long)", "long ou short"
+    or "short - long"."""
     s, lf = re.escape(_fold(short)), re.escape(_fold(long))
-    return bool(re.search(rf"{lf}\s*\(\s*{s}\b|\b{s}\s*\(\s*(?:l'|d')?{lf}", _fold(sentence)))
+    return bool(
+        re.search(
+            rf"{lf}\s*\(\s*{s}\b|\b{s}\s*\(\s*(?:l'|d')?{lf}"
+            rf"|{lf}\s+ou\s+[«\"]?\s*{s}\b|\b{s}\s+[-–]\s+{lf}",
+            " ".join(_fold(sentence).split()),
+        )
+    )
 
 
 def _introduces(sentence: str, names: list[str], speakers: frozenset[str] = frozenset()) -> bool:

@@ -3,7 +3,8 @@
 Both are read from the indexed texts, for any corpus, with no list of words:
 - `acronym_pairs`: "Délégué à la protection des données (DPO)" defines DPO (Schwartz &
   Hearst 2003: the shortest run of words before the parentheses in which the short form's
-  letters appear in order, the first one starting a word; or "DPO (Délégué …)");
+  letters appear in order, the first one starting a word; or "DPO (Délégué …)"; or
+  "… des données personnelles ou RGPD"; or "RGAA - Référentiel Général …");
 - `ocr_corrections`: a token that is rare in the corpus, one edit away from a frequent one,
   and whose spellings are not French words ("infercommunalités" beside a hundred
   "intercommunalités") is read as the frequent one;
@@ -22,6 +23,12 @@ from collections.abc import Callable, Iterable
 from rapidfuzz.distance import Levenshtein
 
 _PARENTHESES = re.compile(r"([^()\n]{3,200}?)\s*\(\s*([^()\n]{2,120}?)\s*\)")
+# « … des données personnelles ou RGPD », « … du numérique ou « REEN » »: a long form named
+# by its acronym after « ou ».
+_OR_SHORT = re.compile(r"([^()\n]{3,200}?)\s+ou\s+[«\"]?\s*([^\W\d_][\w&.-]{1,9})(?![\w&-])")
+# « RGAA - Référentiel Général d'Accessibilité pour les Administrations » (up to the end
+# of the clause, across a line break).
+_SHORT_DASH = re.compile(r"(?<![\w&.-])([^\W\d_][\w&.-]{1,9})\s+[-–]\s+([^()\n,;.]{3,120}(?:\n[^()\n,;.]{1,120})?)")
 _SHORT_FORM = re.compile(r"^[^\W\d_][\w&.-]{1,9}$")
 _ELIDED = re.compile(r"^(?:l|d)['’]", re.IGNORECASE)
 
@@ -78,6 +85,18 @@ def acronym_pairs(texts: Iterable[str]) -> list[tuple[str, str]]:
                 found = long_form(words[-1], inside)
                 if found and found == _ELIDED.sub("", inside):
                     pairs[(words[-1], found)] = None
+        for match in _OR_SHORT.finditer(text):
+            short = match.group(2).rstrip(".")  # the sentence's full stop
+            if _is_short_form(short):
+                window = " ".join(match.group(1).split()[-min(len(short) + 5, 2 * len(short)) :])
+                found = long_form(short, window)
+                if found:
+                    pairs[(short, found)] = None
+        for match in _SHORT_DASH.finditer(text):
+            short, after = match.group(1), " ".join(match.group(2).split())
+            found = _is_short_form(short) and long_form(short, after)
+            if found and found == _ELIDED.sub("", after):
+                pairs[(short, found)] = None
     return list(pairs)
 
 

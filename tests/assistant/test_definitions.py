@@ -23,7 +23,8 @@ DEFINED = (
 PAGES = [
     f"{TITLE}\n\n{DEFINED} Il est suivi par la Direction des Données Partagées (DDP).",
     "Mise en oeuvre\n\nLe PLSN est révisé tous les trois ans. Chaque service transmet son "
-    "bilan annuel à l'équipe chargée du PLSN.",
+    "bilan annuel à l'équipe chargée du PLSN. Le suivi est confié à l'Agence Régionale du "
+    "Numérique ou ARN.",
     "Gouvernance\n\nLe comité des usages numériques est une instance qui réunit les élus et "
     "les agents chaque trimestre. La commune publie un rapport annuel.",
     "Engagements\n\nLa commune a signé la charte pour un accueil numérique inclusif, dite "
@@ -123,6 +124,15 @@ def test_an_expansion_opening_on_a_small_word_gets_its_first_word_back(assistant
     response = assistant.ask("Que veut dire DDP ?")
 
     assert response.answer.startswith("DDP : Direction des Données Partagées [1]")
+
+
+@pytest.mark.integration
+def test_an_acronym_named_after_or_is_answered_with_its_expansion(assistant):
+    response = assistant.ask("C'est quoi l'ARN ?")
+
+    assert response.answerer == "definition"
+    assert response.answer.startswith("ARN : Agence Régionale du Numérique [1]")
+    assert [c.page for c in response.citations] == [2]
 
 
 @pytest.mark.integration

@@ -21,6 +21,19 @@ def test_an_acronym_followed_by_its_long_form_is_found():
     assert acronym_pairs([text]) == [("SIVU", "Syndicat intercommunal à vocation unique")]
 
 
+def test_an_acronym_named_after_or_or_before_a_dash_is_found():
+    text = (
+        "Le schéma directeur territorial d'aménagement numérique ou « SDTAN » est révisé. "
+        "Voir le RGAA - Référentiel général\nd'accessibilité des administrations, puis"
+    )
+    assert acronym_pairs([text]) == [
+        ("SDTAN", "schéma directeur territorial d'aménagement numérique"),
+        ("RGAA", "Référentiel général d'accessibilité des administrations"),
+    ]
+    # Neither names what its letters do not spell.
+    assert acronym_pairs(["La CAF ou Pôle emploi.", "ANPP - Territoires de projet"]) == []
+
+
 def test_parentheses_that_define_nothing_give_no_pair():
     assert acronym_pairs(["Les communes (voir annexe 2) et la CNIL (2024) répondent."]) == []
     assert long_form("RGAA", "les sites des collectivités") is None
