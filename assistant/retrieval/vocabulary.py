@@ -28,7 +28,9 @@ _PARENTHESES = re.compile(r"([^()\n]{3,200}?)\s*\(\s*([^()\n]{2,120}?)\s*\)")
 _OR_SHORT = re.compile(r"([^()\n]{3,200}?)\s+ou\s+[«\"]?\s*([^\W\d_][\w&.-]{1,9})(?![\w&-])")
 # « RGAA - Référentiel Général d'Accessibilité pour les Administrations » (up to the end
 # of the clause, across a line break).
-_SHORT_DASH = re.compile(r"(?<![\w&.-])([^\W\d_][\w&.-]{1,9})\s+[-–]\s+([^()\n,;.]{3,120}(?:\n[^()\n,;.]{1,120})?)")
+_SHORT_DASH = re.compile(
+    r"(?<![\w&.-])([^\W\d_][\w&.-]{1,9})\s+[-–]\s+([^()\n,;.]{3,120}(?:\n[^()\n,;.]{1,120})?)"
+)
 _SHORT_FORM = re.compile(r"^[^\W\d_][\w&.-]{1,9}$")
 _ELIDED = re.compile(r"^(?:l|d)['’]", re.IGNORECASE)
 
