@@ -117,7 +117,7 @@ class Assistant:
         # « Qu'est-ce qui s'applique à nous ? » is answered from the rules, cited;
         # « C'est quoi X ? » from the corpus's definition of X.
         draft = (
-            obligations_answer(query, self.rulebook)
+            obligations_answer(query, self.rulebook, self.retriever.lexical.acronyms)
             or definition_answer(query, hits, self.retriever, filters)
             or self.answerer.answer(query, hits)
         )
@@ -199,9 +199,9 @@ class Assistant:
         started = time.perf_counter()
         query, hits = self._prepare(question, history, filters, profile, brief)
         times = (started, time.perf_counter())
-        draft = obligations_answer(query, self.rulebook) or definition_answer(
-            query, hits, self.retriever, filters
-        )
+        draft = obligations_answer(
+            query, self.rulebook, self.retriever.lexical.acronyms
+        ) or definition_answer(query, hits, self.retriever, filters)
         if draft is not None:
             return self._events(self._response(query, hits, draft, times, include_passages))
         if isinstance(self.answerer, StreamingAnswerer):

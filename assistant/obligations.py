@@ -10,6 +10,7 @@ question « qu'est-ce qui s'applique à nous ? ».
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -26,6 +27,7 @@ from assistant.answering.conditions import (
 )
 from assistant.answering.extractive import Draft
 from assistant.answering.rules import OTHER_THEME, THEMES, Rule, Rulebook
+from assistant.answering.verdict import differs, names_in, rule_citation
 from assistant.errors import InvalidQuestionError
 from assistant.query import Query
 from assistant.retrieval.units import clean_for_display
@@ -103,6 +105,11 @@ class Obligation(BaseModel):
     missing: list[Missing] = Field(description="Ce qu'il faut préciser quand cela dépend")
     reason: str
     rule: RuleOut
+    differing: list[str] = Field(
+        [],
+        description="Règles d'un autre document sur la même loi qui disent autrement pour "
+        "cette collectivité (leurs id)",
+    )
 
 
 class ThemeGroup(BaseModel):
@@ -225,15 +232,32 @@ def _deadline_key(item: Obligation) -> tuple[int, str]:
 
 
 def obligations_for(
-    rules: list[Rule], profile: Profile, language: str = "fr", themes: set[str] | None = None
+    rules: list[Rule],
+    profile: Profile,
+    language: str = "fr",
+    themes: set[str] | None = None,
+    acronyms: Iterable[tuple[str, str]] = (),
 ) -> ObligationsReport:
     """Every rule with its verdict, grouped by theme (in the domain's order), each group
-    sorted by deadline (rules without one last, in document order)."""
+    sorted by deadline (rules without one last, in document order). A rule lists the rules
+    of other documents of its theme naming the same law or body (one of `acronyms`, the
+    corpus's (short, long) pairs) that say otherwise for the collectivity."""
     order = [name for name, _ in THEMES] + [OTHER_THEME]
+    acronyms = list(acronyms)
+    named = {rule.id: names_in(rule, acronyms) for rule in rules}
     groups: dict[str, list[Obligation]] = {}
     for rule in rules:
         if themes is None or rule.theme in themes:
-            groups.setdefault(rule.theme, []).append(assess(rule, profile, language))
+            item = assess(rule, profile, language)
+            item.differing = [
+                other.id
+                for other in rules
+                if other.theme == rule.theme
+                and other.document_id != rule.document_id
+                and named[rule.id] & named[other.id]
+                and differs(rule, other, profile)
+            ]
+            groups.setdefault(rule.theme, []).append(item)
     counts = {verdict: 0 for verdict in _ORDER}
     for items in groups.values():
         items.sort(key=_deadline_key)
@@ -302,10 +326,23 @@ def obligations_markdown(report: ObligationsReport) -> str:
             if rule.sanction:
                 lines.append(f"- **Sanction** : {_md(rule.sanction)}")
             lines.append(f"- **Source** : {_md(where(item))} — « {_md(rule.source.sentence)} »")
+            for other in item.differing:
+                lines.append(
+                    f"- **Un autre document dit autrement** : {_md(rule_said(report, other))}"
+                )
             lines.append("")
     if not report.themes:
         lines += ["", "Aucune règle d'obligation n'a été relevée dans les documents indexés."]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def rule_said(report: ObligationsReport, rule_id: str) -> str:
+    """« Titre, partie 2 — « the rule's sentence » » for a rule of the report."""
+    for group in report.themes:
+        for item in group.obligations:
+            if item.rule.id == rule_id:
+                return f"{where(item)} — « {item.rule.source.sentence} »"
+    return rule_id
 
 
 # A question asking what applies to the asker: which obligations, what must we do.
@@ -344,15 +381,18 @@ def _themes_asked(question: str) -> set[str] | None:
     return named or None
 
 
-def obligations_answer(query: Query, rulebook: Rulebook) -> Draft | None:
+def obligations_answer(
+    query: Query, rulebook: Rulebook, acronyms: Iterable[tuple[str, str]] = ()
+) -> Draft | None:
     """The answer to « qu'est-ce qui s'applique à nous ? » from the rules, cited; None when
-    the question asks something else or no rule answers it."""
+    the question asks something else or no rule answers it. `acronyms` (the corpus's pairs)
+    tell which rules name the same law."""
     if not asks_what_applies(query.question):
         return None
     language = "en" if query.language == "en" else "fr"
     profile = profile_from(query.question, query.profile)
     rules = rulebook.rules
-    report = obligations_for(rules, profile, language, _themes_asked(query.question))
+    report = obligations_for(rules, profile, language, _themes_asked(query.question), acronyms)
     if not report.themes:
         return None
     by_id = {rule.id: rule for rule in rules}
@@ -364,18 +404,28 @@ def obligations_answer(query: Query, rulebook: Rulebook) -> Draft | None:
     citations: list[Citation] = []
     labels = VERDICT_LABELS[language]
     sections: dict[str, list[str]] = {verdict: [] for verdict in _ORDER}
-    for item, theme in items:  # numbered in the order the reader meets them
+    for item, _ in items:  # numbered in the order the reader meets them
         rule = by_id[item.rule.id]
         if rule.chunk_id not in numbers:
             numbers[rule.chunk_id] = len(numbers) + 1
-            citations.append(_citation(rule, numbers[rule.chunk_id]))
+            citations.append(rule_citation(rule, numbers[rule.chunk_id]))
+    en = language == "en"
+    for item, theme in items:
+        rule = by_id[item.rule.id]
         details = [theme, rule.deadline] if rule.deadline else [theme]
         asks = f"“{_short(rule.asks)}”" if language == "en" else _short(rule.asks)  # a quote
         line = f"- {asks} ({' ; '.join(details)}) [{numbers[rule.chunk_id]}]"
         if item.verdict == "depends":
             line += f" — {item.reason}"
+        others = sorted({numbers[by_id[i].chunk_id] for i in item.differing})
+        if others:
+            cited = "".join(f"[{n}]" for n in others)
+            line += (
+                f" — another document says otherwise {cited}"
+                if en
+                else (f" — un autre document dit autrement {cited}")
+            )
         sections[item.verdict].append(line)
-    en = language == "en"
     who = describe_profile(profile, language)
     lines = [
         f"For your collectivity ({who}), the rules found in the documents:"
@@ -403,18 +453,3 @@ def _short(text: str, limit: int = 180) -> str:
     if len(text) <= limit:
         return text
     return text[: text.rfind(" ", 0, limit)].rstrip(" ,;:") + "…"
-
-
-def _citation(rule: Rule, n: int) -> Citation:
-    return Citation(
-        n=n,
-        document_id=rule.document_id,
-        title=rule.title,
-        locator=rule.locator,
-        page=rule.page,
-        text=rule.passage,
-        score=1.0,
-        kind=rule.kind,
-        date=rule.date,
-        chunk_id=rule.chunk_id,
-    )

@@ -26,6 +26,7 @@ from assistant.obligations import (
     obligations_for,
     obligations_markdown,
     resolve_kind,
+    rule_said,
 )
 from assistant.schemas import Profile
 
@@ -96,7 +97,7 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _row(item: Obligation) -> str:
+def _row(item: Obligation, said: Callable[[str], str]) -> str:
     rule = item.rule
     label = VERDICT_LABELS["fr"][item.verdict]
     if item.verdict == "depends":
@@ -106,6 +107,10 @@ def _row(item: Obligation) -> str:
         f"<span aria-hidden='true'>{_SYMBOLS[item.verdict]} </span>{_e(label)}</span>"
         f"<span class='reason'>{_e(item.reason)}</span>"
     )
+    for other in item.differing:
+        verdict += (
+            f"<span class='reason'>Un autre document dit autrement : {_e(said(other))}</span>"
+        )
     source = rule.source
     place = _e(source.locator or (f"p. {source.page}" if source.page else ""))
     citation = (
@@ -153,7 +158,7 @@ def render_report(report: ObligationsReport) -> str:
             f"<caption>{_e(group.theme)} : {count} règle{'s' if count > 1 else ''}, "
             "triées par échéance</caption>",
             f"<thead><tr>{header}</tr></thead><tbody>",
-            *(_row(item) for item in group.obligations),
+            *(_row(item, lambda rule_id: rule_said(report, rule_id)) for item in group.obligations),
             "</tbody></table>",
         ]
     parts.append("</section>")
@@ -188,7 +193,10 @@ def build_obligations_tab(
     def show(*values):
         profile = profile_from_fields(*values)
         try:
-            report = obligations_for(get_assistant().rulebook.rules, profile)
+            assistant = get_assistant()
+            report = obligations_for(
+                assistant.rulebook.rules, profile, acronyms=assistant.retriever.lexical.acronyms
+            )
         except AssistantError as exc:
             message = f"<p role='alert'>Liste indisponible : {_e(exc)}</p>"
             return message, gr.update(value=None)

@@ -22,7 +22,7 @@ from assistant.answering.frame import DATE, FIGURE, ROLE, QuestionFrame, frame_o
 from assistant.answering.quoting import next_passage, quote_in_context, with_neighbours
 from assistant.answering.rank import Ranking, SentenceRanker
 from assistant.answering.rules import Rulebook
-from assistant.answering.verdict import Cited, rule_for, verdict_line
+from assistant.answering.verdict import Cited, rule_citation, rule_for, verdict_for
 from assistant.glossary import query_concepts
 from assistant.injection import unquotable
 from assistant.query import Query, asks_across_documents
@@ -51,6 +51,11 @@ CLOSEST_LEAD = {
 LEAD = {
     "fr": "D'après les documents :",
     "en": "According to the documents (quoted in French):",
+}
+# Before a rule of the corpus that says otherwise for the asker than the one quoted.
+DIFFERING_LEAD = {
+    "fr": "Un autre document le dit autrement pour vous (pas de réponse oui / non) :",
+    "en": "Another document says otherwise for you (so no yes / no answer):",
 }
 
 
@@ -475,15 +480,15 @@ class ExtractiveAnswerer:
         # Yes / no / it depends: only for an obligation question about the asker, from the
         # one rule of the cited passages the question is about.
         cited = [Cited(hits[c.hit_index].chunk.id, texts[id(c)], marker(c)) for c in chosen]
-        line = verdict_line(
+        verdict = verdict_for(
             query,
             cited,
             self.rulebook,
             passages=[hits[i].chunk for i in numbers],
             lexical=self.lexical,
         )
-        if line:
-            preamble.append(line)
+        if verdict.line:
+            preamble.append(verdict.line)
         lines = [*preamble, LEAD[language]]
         # The best sentence is shown between its neighbours (the verdict above reads it
         # alone); a chosen sentence they already show is not quoted again.
@@ -498,6 +503,20 @@ class ExtractiveAnswerer:
         citations = [
             Citation(n=n, **hits[index].to_passage().model_dump()) for index, n in numbers.items()
         ]
+        differing = verdict.differing
+        if differing is not None and " ".join(differing.sentence.split()) not in " ".join(
+            " ".join(t.split()) for t in texts.values()
+        ):
+            # The rule that withholds the verdict is shown too, from its own passage.
+            n = next((c.n for c in citations if c.chunk_id == differing.chunk_id), None)
+            if n is None:
+                n = len(citations) + 1
+                citations.append(rule_citation(differing, n))
+            text = clean_for_display(differing.sentence)
+            lines += [
+                DIFFERING_LEAD[language],
+                f"- {f'“{text}”' if language == 'en' else text} [{n}]",
+            ]
         return Draft("\n".join(lines), abstained=False, citations=citations)
 
     def _brief(

@@ -32,7 +32,7 @@ from assistant.retrieval.units import (
 
 log = logging.getLogger(__name__)
 
-EXTRACTOR_VERSION = "6"  # part of every cache key: a change of the reading redoes them all
+EXTRACTOR_VERSION = "7"  # part of every cache key: a change of the reading redoes them all
 RULES_FILE = "rules.json"
 
 # Modal and legal wording that binds someone. Group "modal": what follows is what is asked.
@@ -57,6 +57,14 @@ _NEGATED = re.compile(
     r"(?:obligatoires?|tenu\w*|soumis\w*|l['’]obligation)|\baucune\s+obligation|"
     r"\bsans\s+obligation|\bpas\s+obligatoires?|\bnot\s+(?:required|mandatory|obliged)|"
     r"\bne\s+s['’](?:appliqu|impos)\w*\s+pas",
+    re.IGNORECASE,
+)
+# A caution after the modal verb, not an act it binds to: « les acteurs publics doivent
+# prendre garde à… », « doivent rester vigilants ».
+_CAUTION = re.compile(
+    r"\s*(?:prendre\s+garde|faire\s+attention|(?:être|etre|rester|demeurer)\s+"
+    r"(?:vigilant|attenti[fv]|prudent)\w*|se\s+m[ée]fier|take\s+care|be\s+(?:careful|"
+    r"mindful|wary))\b",
     re.IGNORECASE,
 )
 # Someone's view of what should be done, not a rule: « selon Charles-Pierre Astolfi, les
@@ -251,6 +259,8 @@ def _binding_clause(sentence: str) -> tuple[str, re.Match] | None:
         return None
     for clause in _CLAUSES.split(sentence):
         match = _OBLIGATION.search(clause)
+        if match and match.group("modal") and _CAUTION.match(clause, match.end()):
+            continue
         if match and not _SOFT.search(clause[: match.start()]):
             if _REPORTED.search(sentence[: sentence.find(clause) + match.start()]):
                 return None  # a view reported, not a rule

@@ -39,7 +39,7 @@ from assistant.query import MISSING_QUESTION, Query
 from assistant.retrieval.lexical import STOPWORDS, Bm25Index, tokenize
 from assistant.retrieval.store import StoredChunk
 from assistant.retrieval.units import clean_for_display, sentence_units
-from assistant.schemas import Profile
+from assistant.schemas import Citation, Profile
 
 
 class Cited(NamedTuple):
@@ -209,7 +209,9 @@ def _line_before(rule: Rule) -> str:
     stated = " ".join(rule.sentence.split())
     previous = ""
     for unit in sentence_units(rule.passage):
-        if stated in " ".join(unit.split()):
+        said = " ".join(unit.split())
+        # A rule read from a list's lead-in and one item opens on the lead-in.
+        if stated in said or (said and stated.startswith(said)):
             return previous
         previous = unit
     return ""
@@ -307,6 +309,14 @@ def rule_for(
     return _choose(rules, query, asker_profile(query), [], lexical)
 
 
+class Verdict(NamedTuple):
+    """The verdict line an answer opens with (None: none belongs there), and the rule of the
+    corpus that says otherwise for the asker when that is why there is none."""
+
+    line: str | None
+    differing: Rule | None = None
+
+
 def verdict_line(
     query: Query,
     cited: list[Cited],
@@ -314,7 +324,18 @@ def verdict_line(
     passages: Iterable[StoredChunk] = (),
     lexical: Bm25Index | None = None,
 ) -> str | None:
-    """The one verdict line an answer opens with, or None when no verdict belongs there.
+    """The one verdict line an answer opens with, or None when no verdict belongs there."""
+    return verdict_for(query, cited, rulebook, passages, lexical).line
+
+
+def verdict_for(
+    query: Query,
+    cited: list[Cited],
+    rulebook: Rulebook | None,
+    passages: Iterable[StoredChunk] = (),
+    lexical: Bm25Index | None = None,
+) -> Verdict:
+    """The verdict of an answer: its line, or why there is none.
 
     `cited` are the quoted sentences; the rules come from `rulebook` (else are read in
     `passages`, the cited ones), restricted to the cited passages, with whom the cited
@@ -322,7 +343,7 @@ def verdict_line(
     words' IDF, so that a rare word of the question counts more than « publier ».
     """
     if not cited or not asks_for_verdict(query):
-        return None
+        return Verdict(None)
     markers = {c.chunk_id: c.marker for c in cited}
     passages = [p for p in passages if p.id in markers]
     pool = rulebook.rules if rulebook is not None else rules_in(passages)
@@ -331,31 +352,34 @@ def verdict_line(
     rules += [rule for passage in passages for rule in eligibility_rules(passage, bare)]
     profile = asker_profile(query)
     rule = _choose(rules, query, profile, cited, lexical)
-    if rule is None or _gainsaid(rule, query, profile, pool, lexical, cited):
-        return None
-    return _say(rule, profile, markers[rule.chunk_id], "en" if query.language == "en" else "fr")
+    if rule is None:
+        return Verdict(None)
+    differing = _gainsayer(rule, query, profile, pool, lexical, cited)
+    if differing is not None:
+        return Verdict(None, differing)
+    language = "en" if query.language == "en" else "fr"
+    return Verdict(_say(rule, profile, markers[rule.chunk_id], language))
 
 
-def _gainsaid(
+def _gainsayer(
     rule: Rule,
     query: Query,
     profile: Profile,
     pool: list[Rule],
     lexical: Bm25Index | None,
     cited: list[Cited] = (),
-) -> bool:
-    """Whether another rule on what is asked, about the asker's kind of collectivity, says
-    otherwise for the asker: the slides' « collectivités de plus de 3 500 habitants » bind a
-    commune of 8 000 inhabitants to open its data, the 2017 study's « communes de plus 50
-    agents et de 3500 habitants » does not when it has 30 agents, and leaves it open when
-    its staff is not known. The corpus does not settle it: no verdict. The other rule is
-    one of the corpus that covers the question's focus as well, or one the answer quotes
-    that names part of it (« l'ouverture de leurs données » for « ouvrir nos données »): a
-    verdict must not gainsay a rule shown under it."""
-    # obligations imports the answerer's Draft, which imports this module.
-    from assistant.obligations import assess
-
-    verdict = assess(rule, profile).verdict
+) -> Rule | None:
+    """Another rule on what is asked, about the asker's kind of collectivity, that says
+    otherwise for the asker (None without one): the slides' « collectivités de plus de 3 500
+    habitants » bind a commune of 8 000 inhabitants to open its data, the 2017 study's «
+    communes de plus 50 agents et de 3500 habitants » does not when it has 30 agents, and
+    leaves it open when its staff is not known. The corpus does not settle it: no verdict.
+    The other rule is one of the corpus that covers the question's focus as well, or one the
+    answer quotes that names part of it (« l'ouverture de leurs données » for « ouvrir nos
+    données »): a verdict must not gainsay a rule shown under it; or one that names the same
+    law or body (an acronym the corpus defines, by either form: « Loi pour une République
+    numérique » above the slide's rule, « (LPRN) » in the study's) and part of the focus («
+    l'ouverture de leurs données » does not name « ouvrir »)."""
     focus = _focus(query)
     quoted = " ".join(" ".join(c.text.split()) for c in cited)
     for other in pool:
@@ -363,12 +387,52 @@ def _gainsaid(
             continue
         cover = covers_focus(other, focus, query.language, lexical)
         shown = cover > 0 and " ".join(other.sentence.split()) in quoted
-        if cover < _FOCUS_SHARE and not shown:
+        acronyms = lexical.acronyms if lexical is not None else []
+        same_law = cover > 0 and bool(names_in(rule, acronyms) & names_in(other, acronyms))
+        if cover < _FOCUS_SHARE and not shown and not same_law:
             continue
-        theirs = assess(other, profile).verdict
-        if theirs != verdict and "applies" in (verdict, theirs):
-            return True
-    return False
+        if differs(rule, other, profile):
+            return other
+    return None
+
+
+def rule_citation(rule: Rule, n: int) -> Citation:
+    """The citation of the passage a rule is read in."""
+    return Citation(
+        n=n,
+        document_id=rule.document_id,
+        title=rule.title,
+        locator=rule.locator,
+        page=rule.page,
+        text=rule.passage,
+        score=1.0,
+        kind=rule.kind,
+        date=rule.date,
+        chunk_id=rule.chunk_id,
+    )
+
+
+def names_in(rule: Rule, acronyms: Iterable[tuple[str, str]]) -> set[str]:
+    """The acronyms of `acronyms` (the corpus's (short, long) pairs) that the rule, its
+    heading or the line before it names, by the acronym or by what it stands for."""
+    said = f" {' '.join(tokenize(f'{rule.sentence} {rule.heading} {_line_before(rule)}'))} "
+    named = set()
+    for short, long in acronyms:
+        forms = [tokenize(short), tokenize(long)]
+        # An expansion of fewer than three words (« de Service Public ») is too common.
+        forms[1] = forms[1] if len(forms[1]) >= 3 else []
+        if any(form and f" {' '.join(form)} " in said for form in forms):
+            named.add(short)
+    return named
+
+
+def differs(rule: Rule, other: Rule, profile: Profile) -> bool:
+    """Whether two rules say different things for this collectivity, one that it applies."""
+    # obligations imports the answerer's Draft, which imports this module.
+    from assistant.obligations import assess
+
+    verdicts = {assess(rule, profile).verdict, assess(other, profile).verdict}
+    return len(verdicts) > 1 and "applies" in verdicts
 
 
 def _about_kind(rule: Rule, kind: str | None) -> bool:

@@ -457,7 +457,10 @@ def create_app(settings: Settings | None = None, *, with_ui: bool = True) -> Fas
         `does_not_apply`, `depends` et ce qui manque), groupée par thème et triée par
         échéance ; `format=markdown` pour l'export."""
         profile = Profile(kind=resolve_kind(kind), population=population, agents=agents)
-        report = obligations_for(holder.get().rulebook.rules, profile)
+        assistant = holder.get()
+        report = obligations_for(
+            assistant.rulebook.rules, profile, acronyms=assistant.retriever.lexical.acronyms
+        )
         if output == "markdown":
             return Response(
                 obligations_markdown(report),

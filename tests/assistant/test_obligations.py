@@ -21,6 +21,7 @@ from assistant.obligations import (
     resolve_kind,
 )
 from assistant.retrieval.store import StoredChunk
+from assistant.retrieval.vocabulary import acronym_pairs
 from assistant.schemas import Profile
 from ingest.index import ingest
 
@@ -220,3 +221,34 @@ def test_each_theme_is_sorted_by_deadline_rules_without_one_last():
         "2019-01-01",
         None,
     ]
+
+
+def test_a_rule_of_another_document_on_the_same_law_saying_otherwise_is_pointed_to():
+    slides = StoredChunk(
+        "slides",
+        "Loi pour la Transparence des Services Locaux (2016)\nLes collectivités de plus de "
+        "3 500 habitants doivent ouvrir leurs données publiques.",
+        {"doc_id": "slides", "ordinal": 0},
+    )
+    study = StoredChunk(
+        "study",
+        "Par la Loi pour la Transparence des Services Locaux (LTSL), les communes de plus de "
+        "50 agents doivent ouvrir leurs données publiques. Les régions doivent publier un "
+        "bilan d'accessibilité.",
+        {"doc_id": "study", "ordinal": 0},
+    )
+    rules = Rulebook(lambda: [slides, study]).rules
+    acronyms = acronym_pairs([slides.text, study.text])
+    for staff, differing in [(30, True), (80, False)]:
+        report = obligations_for(
+            rules, Profile(kind="commune", population=5_000, agents=staff), acronyms=acronyms
+        )
+        items = [o for g in report.themes for o in g.obligations]
+        by_document = {o.rule.source.document_id: o for o in items if "données" in o.rule.asks}
+        assert bool(by_document["slides"].differing) is differing
+        assert bool(by_document["study"].differing) is differing
+        if differing:
+            assert by_document["slides"].differing == [by_document["study"].rule.id]
+            assert "Un autre document dit autrement" in obligations_markdown(report)
+        # The accessibility rule names no law: it points to nothing.
+        assert all(not o.differing for o in items if "bilan" in o.rule.asks)

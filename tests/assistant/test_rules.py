@@ -91,9 +91,11 @@ def test_a_binding_sentence_becomes_a_rule_with_whom_and_what(sentence, kinds, t
         "600 collectivités publient des données ouvertes.",
         "Selon Jeanne Martin, les communes doivent mutualiser leurs achats.",
         "Les élus estiment que les intercommunalités doivent porter la stratégie.",
+        "Les acteurs publics locaux doivent prendre garde à contenir les effets des réformes.",
+        "Les communes doivent rester vigilantes sur le coût des logiciels.",
     ],
 )
-def test_what_encourages_allows_negates_asks_reports_or_describes_is_no_rule(sentence):
+def test_what_encourages_allows_negates_asks_reports_describes_or_cautions_is_no_rule(sentence):
     assert extract_rules(sentence) == []
 
 

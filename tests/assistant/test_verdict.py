@@ -18,6 +18,7 @@ from assistant.answering.verdict import (
     Cited,
     asks_for_verdict,
     rule_for,
+    verdict_for,
     verdict_line,
 )
 from assistant.query import build_query
@@ -383,6 +384,35 @@ def test_no_verdict_a_quoted_rule_on_the_subject_gainsays(agents, opening):
     assert shown is None if opening is None else shown.startswith(opening)
     # The asker's own staff is no claim about the documents to correct.
     assert contradicted(question, study.text, profile_from(question, None)) == []
+
+
+def test_no_verdict_when_a_rule_naming_the_same_law_differs_and_it_is_shown():
+    # The study's rule names part of what is asked (« données », not « ouvrir »: the noun
+    # « ouverture ») and the same law as the slides, by its acronym.
+    slides = _passage(
+        "slides",
+        "Loi pour la Transparence des Services Locaux (2016)\n" + SLIDES_OPEN_DATA,
+    )
+    study = _passage(
+        "study",
+        "Par la Loi pour la Transparence des Services Locaux (LTSL), les communes de plus de "
+        "50 agents doivent entrer dans une démarche d'ouverture de leurs données.",
+    )
+    chunks = [slides, study]
+    lexical = Bm25Index.build([c.id for c in chunks], [c.text for c in chunks])
+    assert "LTSL" in dict(lexical.acronyms)
+    query = build_query(
+        "Sommes-nous obligés d'ouvrir nos données ?",
+        [],
+        Profile(kind="commune", population=5_000, agents=30),
+    )
+    cited = [Cited("slides", SLIDES_OPEN_DATA, "[1]")]
+
+    alone = verdict_for(query, cited, Rulebook(lambda: [slides]), [slides], lexical)
+    both = verdict_for(query, cited, Rulebook(lambda: chunks), [slides], lexical)
+
+    assert alone.line.startswith("Oui")
+    assert both.line is None and "50 agents" in both.differing.sentence
 
 
 def test_an_answer_quoting_a_statistic_on_an_obligation_quotes_the_rule_for_its_verdict():
