@@ -253,6 +253,22 @@ class ExtractiveAnswerer:
             return dataclasses.replace(
                 self._refusal(query, hits, candidates, quoter), trace=self._trace([])
             )
+        # « Qu'a dit Francis Béguet ? » names a speaker of the retrieved passages: their
+        # statements, attributed by the passages themselves, are the answer (the likeliest
+        # first, so « … sur l'accessibilité » brings those on it).
+        theirs = (
+            _by_named_speaker(query, hits, sorted({c.hit_index for c in candidates}))
+            if frame.brief and not query.brief
+            else None
+        )
+        if theirs:
+            statements = [c for c in candidates if c.hit_index in theirs]
+            statements = self._on_topic(query, statements, hits)
+            brief = self._brief(query, statements, hits, quoter) if statements else None
+            if brief is not None:
+                ranking = ranking_of(candidates, brief.answer)
+                trace = self._trace(candidates, ranking) | {"decision": "speaker"}
+                return dataclasses.replace(brief, trace=trace)
         draft = (self._brief(query, candidates, hits, quoter) if frame.brief else None) or (
             self._answer(query, frame, candidates, hits, quoter)
         )
@@ -266,6 +282,31 @@ class ExtractiveAnswerer:
             trace["decision"] = "rule" if rule else "refusal"
             draft = rule or self._refusal(query, hits, candidates, quoter)
         return dataclasses.replace(draft, trace=trace)
+
+    def _on_topic(
+        self, query: Query, statements: list[_Candidate], hits: list[Hit]
+    ) -> list[_Candidate]:
+        """The statements on what the question asks besides whose words it wants (all of
+        them when it asks nothing else): half of its other concepts, by weight."""
+        concepts = self._concepts(query)
+        speakers = {
+            s
+            for c in statements
+            for s in str(hits[c.hit_index].chunk.metadata.get("speakers", "")).split("; ")
+            if s
+        }
+        named = set(tokenize(" ".join(named_speakers(query.text, sorted(speakers)))))
+        # Words the corpus never uses (English ones) say nothing either way.
+        seen = self.lexical.doc_freq if self.lexical is not None else None
+        topic = {
+            i: w
+            for i, (concept, w) in enumerate(concepts)
+            if not concept & named and (seen is None or any(seen.get(t) for t in concept))
+        }
+        if not topic:
+            return statements
+        total = sum(topic.values())
+        return [c for c in statements if sum(topic.get(i, 0.0) for i in c.terms) >= total / 2]
 
     def _from_rule(
         self, query: Query, candidates: list[_Candidate], hits: list[Hit], quoter: _Quoter

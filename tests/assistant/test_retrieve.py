@@ -285,3 +285,20 @@ def test_a_passage_whose_text_is_gone_from_the_store_is_no_candidate():
     assert rows.shape == (2, len(PASSAGE_FEATURES))
     assert rows[0].tolist() == pytest.approx([0.0, 0.0, 0.0, math.log(301), 1.0])
     assert rows[1].tolist() == pytest.approx([-0.2, 2.0 / 5.0, 0.0, math.log(801), 0.0])
+
+
+def test_what_a_named_speaker_said_is_their_statements_attributed(hash_settings):
+    write_small_corpus(hash_settings.corpus_dir)
+    ingest(hash_settings.corpus_dir, hash_settings, progress=False)
+    assistant = build_assistant(hash_settings)
+
+    said = assistant.ask("Qu'a dit Sophie Lambert ?", debug=True)
+    on_topic = assistant.ask("Qu'a dit Sophie Lambert sur l'accessibilité ?", debug=True)
+    off_topic = assistant.ask("Qu'a dit Sophie Lambert sur la cybersécurité ?", debug=True)
+
+    for response in (said, on_topic):
+        assert not response.abstained and response.trace["decision"] == "speaker"
+        assert "**Sophie Lambert" in response.answer and "coûte cher" in response.answer
+        assert "Damien Bertrand" not in response.answer
+    # What they did not speak about is not answered by what they said on something else.
+    assert off_topic.trace["decision"] != "speaker"
