@@ -10,6 +10,7 @@ from typing import NamedTuple
 from assistant.glossary import expand_query, query_concepts
 from assistant.retrieval.fusion import Hit
 from assistant.retrieval.lexical import Bm25Index, tokenize
+from assistant.retrieval.units import MISREAD_I
 
 # What a question asks for: the noun after "quel(le)s", "combien de", "how many", "which".
 _FOCUS = re.compile(
@@ -114,15 +115,11 @@ def _about(subjects: list[str], hit: Hit) -> bool:
     return True
 
 
-# OCR reads the capital I of an acronym as a lower-case l: "l'lA" for "l'IA".
-_MISREAD_I = re.compile(r"\bl(?=[A-Z]{1,4}\b)")
-
-
 @lru_cache(maxsize=65536)
 def terms(text: str) -> frozenset[str]:
     """A passage's tokens, with what its acronyms stand for ("DPO": délégué…); the same
     passages come back question after question, so each text is read once."""
-    return frozenset(tokenize(expand_query(_MISREAD_I.sub("I", text))))
+    return frozenset(tokenize(expand_query(MISREAD_I.sub("I", text))))
 
 
 # A figure and the words right after it: "600 collectivités", "4 000 conseillers numériques".

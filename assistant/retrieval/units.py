@@ -64,8 +64,11 @@ def _goes_on(sentence: str, following: str) -> bool:
 
 
 _MAX_UNIT = 320  # characters: longer "sentences" are flattened lists, cut at line ends
+# OCR reads the capital I of an acronym as a lower-case l: « l'lA » for « l'IA ».
+MISREAD_I = re.compile(r"\bl(?=[A-Z]{1,4}\b)")
 _OCR_FIXES = [
     (re.compile(r"\bI'(?=[a-zàâéèêîôû])"), "l'"),
+    (MISREAD_I, "I"),
     (re.compile(r"eé"), "é"),
     (re.compile(r"\bceuvre"), "œuvre"),
     (re.compile(r"\s+&\s+(?=[a-zé])"), " à "),
