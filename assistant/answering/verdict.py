@@ -317,17 +317,6 @@ class Verdict(NamedTuple):
     differing: Rule | None = None
 
 
-def verdict_line(
-    query: Query,
-    cited: list[Cited],
-    rulebook: Rulebook | None,
-    passages: Iterable[StoredChunk] = (),
-    lexical: Bm25Index | None = None,
-) -> str | None:
-    """The one verdict line an answer opens with, or None when no verdict belongs there."""
-    return verdict_for(query, cited, rulebook, passages, lexical).line
-
-
 def verdict_for(
     query: Query,
     cited: list[Cited],

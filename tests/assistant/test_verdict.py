@@ -19,7 +19,6 @@ from assistant.answering.verdict import (
     asks_for_verdict,
     rule_for,
     verdict_for,
-    verdict_line,
 )
 from assistant.query import build_query
 from assistant.retrieval.fusion import Hit
@@ -127,7 +126,7 @@ def test_a_bare_condition_line_answers_an_eligibility_question_for_the_askers_ki
     query = build_query(f"{asker} peut-elle bénéficier de l'accompagnement personnalisé ?", [])
     cited = [Cited("slide", "Communes de moins de 3 500 habitants", "[1]")]
 
-    line = verdict_line(query, cited, None, [SLIDE]).replace("\u202f", " ")
+    line = verdict_for(query, cited, None, [SLIDE]).line.replace("\u202f", " ")
 
     assert line.startswith(expected)
     wanted = "moins de 15 000" if "communauté" in asker else "moins de 3 500"
@@ -137,7 +136,7 @@ def test_a_bare_condition_line_answers_an_eligibility_question_for_the_askers_ki
 def test_a_bare_condition_line_is_no_obligation():
     query = build_query("Une commune de 1 200 habitants doit-elle utiliser la plateforme ?", [])
 
-    assert verdict_line(query, [Cited("slide", "Outils communs", "[1]")], None, [SLIDE]) is None
+    assert verdict_for(query, [Cited("slide", "Outils communs", "[1]")], None, [SLIDE]).line is None
 
 
 def test_a_collectivity_of_another_kind_is_told_so_before_its_population():
@@ -154,7 +153,7 @@ def test_a_collectivity_of_another_kind_is_told_so_before_its_population():
     )
     cited = [Cited("reen", rule.text, "[1]")]
 
-    line = verdict_line(query, cited, None, [rule])
+    line = verdict_for(query, cited, None, [rule]).line
 
     assert line.startswith("Non, pas en tant que telle : cela vise les intercommunalités de plus")
     assert line.endswith("et vous êtes une commune.")
@@ -355,8 +354,8 @@ def test_no_verdict_ruling_the_asker_out_when_another_rule_on_the_subject_binds_
     )
     cited = [Cited("study", study.text, "[1]")]
 
-    alone = verdict_line(query, cited, Rulebook(lambda: [study]), [study])
-    gainsaid = verdict_line(query, cited, Rulebook(lambda: [study, slides]), [study])
+    alone = verdict_for(query, cited, Rulebook(lambda: [study]), [study]).line
+    gainsaid = verdict_for(query, cited, Rulebook(lambda: [study, slides]), [study]).line
 
     assert alone.startswith("Non")
     assert gainsaid is None
@@ -377,8 +376,8 @@ def test_no_verdict_a_quoted_rule_on_the_subject_gainsays(agents, opening):
     both = Rulebook(lambda: [slides, study])
     cited = [Cited("slides", slides.text, "[1]"), Cited("study", study.text, "[2]")]
 
-    alone = verdict_line(query, cited[:1], both, [slides])
-    shown = verdict_line(query, cited, both, [slides, study])
+    alone = verdict_for(query, cited[:1], both, [slides]).line
+    shown = verdict_for(query, cited, both, [slides, study]).line
 
     assert alone.startswith("Oui")  # the study's rule, not shown, names too little of it
     assert shown is None if opening is None else shown.startswith(opening)
@@ -462,6 +461,6 @@ def test_words_that_name_no_subject_do_not_hide_the_rule_asked_about(question):
 
     lexical = Bm25Index.build(["inventory", "archives"], [INVENTORY, ARCHIVES])
 
-    line = verdict_line(query, [Cited("inventory", INVENTORY, "[1]")], None, [rule], lexical)
+    line = verdict_for(query, [Cited("inventory", INVENTORY, "[1]")], None, [rule], lexical).line
 
     assert line is not None and line.startswith("Oui : avec 8"), line
