@@ -27,7 +27,7 @@ from assistant.answering.conditions import (
 )
 from assistant.answering.extractive import Draft
 from assistant.answering.rules import OTHER_THEME, THEMES, Rule, Rulebook
-from assistant.answering.verdict import differs, names_in, rule_citation
+from assistant.answering.verdict import names_in, rule_citation, verdicts_differ
 from assistant.errors import InvalidQuestionError
 from assistant.query import Query
 from assistant.retrieval.units import clean_for_display
@@ -245,17 +245,18 @@ def obligations_for(
     order = [name for name, _ in THEMES] + [OTHER_THEME]
     acronyms = list(acronyms)
     named = {rule.id: names_in(rule, acronyms) for rule in rules}
+    assessed = {rule.id: assess(rule, profile, language) for rule in rules}
     groups: dict[str, list[Obligation]] = {}
     for rule in rules:
         if themes is None or rule.theme in themes:
-            item = assess(rule, profile, language)
+            item = assessed[rule.id]
             item.differing = [
                 other.id
                 for other in rules
                 if other.theme == rule.theme
                 and other.document_id != rule.document_id
                 and named[rule.id] & named[other.id]
-                and differs(rule, other, profile)
+                and verdicts_differ(item.verdict, assessed[other.id].verdict)
             ]
             groups.setdefault(rule.theme, []).append(item)
     counts = {verdict: 0 for verdict in _ORDER}

@@ -371,16 +371,21 @@ def _gainsayer(
     l'ouverture de leurs données » does not name « ouvrir »)."""
     focus = _focus(query)
     quoted = " ".join(" ".join(c.text.split()) for c in cited)
+    acronyms = lexical.acronyms if lexical is not None else []
+    named = names_in(rule, acronyms)
+    # obligations imports the answerer's Draft, which imports this module.
+    from assistant.obligations import assess
+
+    verdict = assess(rule, profile).verdict
     for other in pool:
         if other is rule or not _about_kind(other, profile.kind):
             continue
         cover = covers_focus(other, focus, query.language, lexical)
         shown = cover > 0 and " ".join(other.sentence.split()) in quoted
-        acronyms = lexical.acronyms if lexical is not None else []
-        same_law = cover > 0 and bool(names_in(rule, acronyms) & names_in(other, acronyms))
+        same_law = cover > 0 and bool(named & names_in(other, acronyms))
         if cover < _FOCUS_SHARE and not shown and not same_law:
             continue
-        if differs(rule, other, profile):
+        if verdicts_differ(verdict, assess(other, profile).verdict):
             return other
     return None
 
@@ -415,13 +420,9 @@ def names_in(rule: Rule, acronyms: Iterable[tuple[str, str]]) -> set[str]:
     return named
 
 
-def differs(rule: Rule, other: Rule, profile: Profile) -> bool:
-    """Whether two rules say different things for this collectivity, one that it applies."""
-    # obligations imports the answerer's Draft, which imports this module.
-    from assistant.obligations import assess
-
-    verdicts = {assess(rule, profile).verdict, assess(other, profile).verdict}
-    return len(verdicts) > 1 and "applies" in verdicts
+def verdicts_differ(one: str, other: str) -> bool:
+    """Whether two verdicts for one collectivity disagree, one of them that a rule applies."""
+    return one != other and "applies" in (one, other)
 
 
 def _about_kind(rule: Rule, kind: str | None) -> bool:
