@@ -228,8 +228,15 @@ class Bm25Index:
         surface_counts = Counter(p for pairs in words for p in pairs)
         corrections = ocr_corrections(surface_counts, _is_word)
         corpus = [[corrections.get(t, t) for _, t in pairs] or ["_vide_"] for pairs in words]
+        # The vocabulary in sorted order: bm25s numbers it in set order, which changes with
+        # each process's string hashing, and with it the order its scores are summed in (a
+        # fresh build would break ties between passages another way).
+        vocabulary = {token: i for i, token in enumerate(sorted({t for d in corpus for t in d}))}
         model = bm25s.BM25(k1=1.2, b=0.75)
-        model.index(corpus, show_progress=False)
+        model.index(
+            ([[vocabulary[t] for t in tokens] for tokens in corpus], vocabulary),
+            show_progress=False,
+        )
         doc_freq: dict[str, int] = {}
         for tokens in corpus:
             for token in set(tokens):
@@ -251,7 +258,8 @@ class Bm25Index:
                     "acronyms": self.acronyms,
                     "readings": self.readings,
                     "tokenizer": TOKENIZER_VERSION,
-                }
+                },
+                sort_keys=True,  # the same index writes the same file
             ),
             encoding="utf-8",
         )

@@ -1,8 +1,15 @@
 """French tokenisation and the persisted BM25 index."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from assistant.retrieval.lexical import Bm25Index, fold_accents, tokenize
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_accents_are_folded_so_ocr_variants_match():
@@ -115,6 +122,33 @@ def test_save_and_load_round_trip(tmp_path):
     assert loaded.search(question, k=4) == index.search(question, k=4)
     assert loaded.search(question, k=1)[0][0] == "rgaa"
     assert Bm25Index.is_current(tmp_path / "bm25")
+
+
+_BUILD_AND_SAVE = """
+import sys
+from pathlib import Path
+from assistant.retrieval.lexical import Bm25Index
+texts = ["Les communes de plus de 3 500 habitants ouvrent leurs données publiques.",
+         "Le RGAA rend les sites publics accessibles aux personnes handicapées.",
+         "La stratégie numérique responsable concerne les intercommunalités."]
+Bm25Index.build(["a", "b", "c"], texts).save(Path(sys.argv[1]))
+"""
+
+
+def test_two_builds_of_the_same_texts_write_the_same_files(tmp_path):
+    """Python hashes strings differently in each process (so sets iterate in another order):
+    two processes building the same index still write it byte for byte the same, so a fresh
+    build ranks as the one the committed rankers were trained on."""
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        command = [sys.executable, "-c", _BUILD_AND_SAVE, str(tmp_path / seed)]
+        subprocess.run(command, env=env, check=True, cwd=REPO)
+    first = tmp_path / "1"
+    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
+
+    assert files
+    for name in files:
+        assert (first / name).read_bytes() == (tmp_path / "2" / name).read_bytes(), name
 
 
 def test_an_index_from_older_tokenisation_is_not_current(tmp_path):

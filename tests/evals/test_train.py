@@ -95,9 +95,10 @@ def test_a_fresh_training_gives_the_committed_model(real_assistant):
     """`make train` on a fresh index of the corpus gives the committed model, and twice
     the same one.
 
-    A fresh build embeds the corpus into the same vectors and the dense search is exact,
-    so retrieval and training are the same on every build; a small tolerance covers another
-    CPU's floating-point rounding moving a candidate at the edge of the ranking.
+    A fresh build embeds the corpus into the same vectors, the dense search is exact and the
+    BM25 index is written byte for byte the same, so retrieval and training are the same on
+    every build; a small tolerance covers another CPU's floating-point rounding moving a
+    candidate at the edge of the ranking.
     """
     cases = load_training()
     ranking = real_assistant.retriever.passage_ranker
