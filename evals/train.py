@@ -16,9 +16,11 @@ the lowest log-loss in k-fold cross-validation grouped by question (no question 
 scored by a model that saw it). Gradient-boosted trees (`TREES`) are fitted on the same
 rows; a sentence's probability is the mean of the two models'. Each question is then
 answered by a model that did not see it: its best sentence's probability, that sentence's
-lead over the best of another passage, and whether the answer is right (as the evaluation
-scores it) train the answer-confidence model, whose refusal threshold is the lowest one at
-which wrong answers (out of fold) stay at most `MAX_WRONG` of the questions.
+lead over the best of another passage, the answer's length, the share of the question the
+best sentence covers (alone and with the line or heading quoted with it), and whether the
+answer is right (as the evaluation scores it) train the answer-confidence model, whose
+refusal threshold is the lowest one at which wrong answers (out of fold) stay at most
+`MAX_WRONG` of the questions.
 Deterministic: the same index gives the same model, which is committed as
 `assistant/answering/ranker.json`.
 """
@@ -67,7 +69,7 @@ LOSS_TIE = 1e-4
 # Likewise for the passage ranker's out-of-fold MRR (0.7322 against 0.7324).
 MRR_TIE = 1e-3
 MAX_WRONG = 0.05  # wrong answers among answered questions the threshold allows, out of fold
-CONFIDENCE_STRENGTH = 1.0  # the answer-confidence model's C (two features: barely regularised)
+CONFIDENCE_STRENGTH = 1.0  # the answer-confidence model's C (five features: lightly regularised)
 CONFIDENCE_REPEATS = 10  # repetitions of its out-of-fold estimate (121 questions: noisy alone)
 # Another passage's sentence joins an answer from the lowest of these probabilities at which
 # the answers' citations still hold the evidence MIN_CITATION_PRECISION of the time.
@@ -376,7 +378,7 @@ def answer_outcomes(
     the answer is right as the evaluation scores it (every key fact in the answer; an
     unanswerable question answered is wrong), and its citations' precision."""
     count = len(cases)
-    rankings, precision = [Ranking(0.0, 0.0, 0.0, 0)] * count, np.full(count, np.nan)
+    rankings, precision = [Ranking(0.0, 0.0)] * count, np.full(count, np.nan)
     right = np.zeros(count, dtype=bool)
     for train_rows, regression, trees in fitted:
         ranker = _ranker(regression, trees, sentence_threshold).never_refusing()

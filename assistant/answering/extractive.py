@@ -100,11 +100,15 @@ class _Candidate:
 
 def ranking_of(candidates: list[_Candidate], answer: str) -> Ranking:
     """What the ranking says about answering: the best candidate's probability, the best
-    one of another passage (0 if none), the best one's passage's dense similarity, and the
-    length of the `answer` composed from them."""
+    one of another passage (0 if none), the length of the `answer` composed from them, and
+    the share of the question the best one covers, by itself and with its line before or
+    heading."""
     best = candidates[0]
     other = next((c.score for c in candidates if c.hit_index != best.hit_index), 0.0)
-    return Ranking(best.score, other, best.features.get("dense", 0.0), len(answer))
+    features = best.features
+    return Ranking(
+        best.score, other, len(answer), features.get("own", 0.0), features.get("context", 0.0)
+    )
 
 
 class ExtractiveAnswerer:

@@ -8,7 +8,8 @@ them into the probability that the sentence holds the answer (the mean of theirs
 to answer at all is a question about the whole ranking: a second, smaller model turns the
 best sentence's probability, its lead over the best sentence of any other passage (two
 passages that compete for the answer mean doubt) and the length of the answer composed
-from them (a short line often misses what was asked) into the confidence that the answer
+from them (a short line often misses what was asked), and how much of the question the best
+sentence and the line or heading quoted with it cover, into the confidence that the answer
 is right. Below one threshold, chosen by cross-validation, the assistant refuses and shows
 the closest passages.
 """
@@ -55,8 +56,9 @@ FEATURES: tuple[str, ...] = (
 ANSWER_FEATURES: tuple[str, ...] = (
     "best",  # the log-odds of the best sentence's probability
     "lead",  # how far the best sentence's probability is above any other passage's best
-    "dense",  # the best sentence's passage's similarity to the question (is it on topic?)
     "length",  # log of the composed answer's length: what it says beyond one short line
+    "coverage",  # IDF-weighted share of the question's concepts in the best sentence
+    "context",  # share found only in the line before it or its heading, quoted with it
 )
 
 
@@ -66,8 +68,9 @@ class Ranking:
 
     best: float  # the best sentence's probability
     runner_up: float  # the best probability of another passage's sentence (0 if none)
-    dense: float  # the best sentence's passage's dense similarity to the question
     length: int = 0  # characters of the answer composed from it
+    coverage: float = 0.0  # the best sentence's share of the question's concepts
+    context: float = 0.0  # the share its line before or heading adds
 
     def features(self) -> list[float]:
         """The values of ANSWER_FEATURES."""
@@ -75,8 +78,9 @@ class Ranking:
         return [
             math.log(best / (1 - best)),
             best - self.runner_up,
-            self.dense,
             math.log1p(self.length),
+            self.coverage,
+            self.context,
         ]
 
 

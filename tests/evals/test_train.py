@@ -42,30 +42,38 @@ def test_the_confidence_learns_that_a_close_second_passage_means_doubt():
     best = rng.uniform(0.3, 0.95, 200)
     runner_up = best - rng.uniform(0.0, 0.3, 200)
     right = (best - runner_up) + rng.normal(0, 0.05, 200) > 0.15
-    rankings = [Ranking(b, r, 0.8) for b, r in zip(best, runner_up, strict=True)]
+    rankings = [Ranking(b, r) for b, r in zip(best, runner_up, strict=True)]
 
     model, confidence = fit_confidence(Outcomes(rankings, right, np.full(200, np.nan)), 0.05)
 
     assert model.coef[1] > 0
-    assert model.of(Ranking(0.8, 0.3, 0.8)) > model.of(Ranking(0.8, 0.75, 0.8))
+    assert model.of(Ranking(0.8, 0.3)) > model.of(Ranking(0.8, 0.75))
     answered = confidence >= model.threshold
     assert answered.any() and (answered & ~right).sum() <= 0.05 * len(right)
 
 
-def test_the_committed_confidence_doubts_a_contested_or_off_topic_answer():
+def test_the_committed_confidence_doubts_a_contested_answer():
     ranker = SentenceRanker.load()
     assert ranker.confidence is not None
-    clear = ranker.answer_confidence(Ranking(0.7, 0.1, 0.88))
-    assert clear > ranker.answer_confidence(Ranking(0.7, 0.65, 0.88))
-    assert clear > ranker.answer_confidence(Ranking(0.7, 0.1, 0.78))
+    clear = ranker.answer_confidence(Ranking(0.7, 0.1, 300, 0.6))
+    assert clear > ranker.answer_confidence(Ranking(0.7, 0.65, 300, 0.6))
+
+
+def test_the_committed_confidence_trusts_a_sentence_quoted_under_the_line_naming_the_topic():
+    # Out of fold, an answer is right more often when the question's words the best sentence
+    # lacks are in the line before it or its heading (a list's lead-in, a slide's title),
+    # which the answer quotes with it.
+    ranker = SentenceRanker.load()
+    alone = ranker.answer_confidence(Ranking(0.7, 0.1, 300, 0.5, 0.0))
+    assert ranker.answer_confidence(Ranking(0.7, 0.1, 300, 0.5, 0.4)) > alone
 
 
 def test_the_committed_confidence_trusts_a_fuller_answer_more_than_one_short_line():
     # Out of fold, a one-line answer misses what was asked more often than one quoting the
     # best sentence with its neighbours.
     ranker = SentenceRanker.load()
-    short = ranker.answer_confidence(Ranking(0.7, 0.1, 0.88, length=90))
-    assert ranker.answer_confidence(Ranking(0.7, 0.1, 0.88, length=450)) > short
+    short = ranker.answer_confidence(Ranking(0.7, 0.1, length=90))
+    assert ranker.answer_confidence(Ranking(0.7, 0.1, length=450)) > short
 
 
 def test_the_ranker_survives_saving_and_loading(tmp_path):
@@ -77,8 +85,8 @@ def test_the_ranker_survives_saving_and_loading(tmp_path):
     parts = again.parts(sentence)
     assert set(parts) == {"regression", "trees"}
     assert again.probability(sentence) == pytest.approx((parts["regression"] + parts["trees"]) / 2)
-    assert again.never_refusing().confident(Ranking(0.01, 0.0, 0.5))
-    assert not again.confident(Ranking(0.01, 0.0, 0.5))
+    assert again.never_refusing().confident(Ranking(0.01, 0.0))
+    assert not again.confident(Ranking(0.01, 0.0))
 
 
 def test_the_ranker_prefers_a_sentence_covering_the_question():
