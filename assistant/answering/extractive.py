@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from bm25s.stopwords import STOPWORDS_EN_PLUS
+
 from assistant.answering.brief import asks_for_brief, brief_topic, group_by_speaker, named_speakers
 from assistant.answering.conditions import (
     contradicted,
@@ -300,12 +302,16 @@ class ExtractiveAnswerer:
             if s
         }
         named = set(tokenize(" ".join(named_speakers(query.text, sorted(speakers)))))
-        # Words the corpus never uses (English ones) say nothing either way.
+        # Words the corpus never uses (English ones) say nothing either way, nor English
+        # function words it happens to use (« What did X say about… »).
         seen = self.lexical.doc_freq if self.lexical is not None else None
+        function = set(STOPWORDS_EN_PLUS) if query.language == "en" else set()
         topic = {
             i: w
             for i, (concept, w) in enumerate(concepts)
-            if not concept & named and (seen is None or any(seen.get(t) for t in concept))
+            if not concept & named
+            and not concept <= function
+            and (seen is None or any(seen.get(t) for t in concept))
         }
         if not topic:
             return statements

@@ -302,3 +302,21 @@ def test_what_a_named_speaker_said_is_their_statements_attributed(hash_settings)
         assert "Damien Bertrand" not in response.answer
     # What they did not speak about is not answered by what they said on something else.
     assert off_topic.trace["decision"] != "speaker"
+
+
+def test_an_english_question_on_what_a_speaker_said_about_a_topic_reads_only_the_topic(
+    hash_settings,
+):
+    write_small_corpus(hash_settings.corpus_dir)
+    # A corpus that uses « about » somewhere (an English title), more rarely than the topic:
+    # still no topic of the question.
+    corpus = hash_settings.corpus_dir
+    (corpus / "note.txt").write_text("Note about the survey.", encoding="utf-8")
+    (corpus / "regles.txt").write_text("Le RGAA encadre l'accessibilité.", encoding="utf-8")
+    ingest(hash_settings.corpus_dir, hash_settings, progress=False)
+    assistant = build_assistant(hash_settings)
+
+    response = assistant.ask("What did Sophie Lambert say about accessibility?", debug=True)
+
+    assert response.trace["decision"] == "speaker"
+    assert "**Sophie Lambert" in response.answer and "coûte cher" in response.answer
