@@ -17,7 +17,7 @@ _FOLLOW_UP = re.compile(
     r"^(et|mais|alors|donc|aussi|and|but|so|what about|et si|dans ce cas|"
     r"pour (eux|elles|ça|cela))\b"
     r"|\b(il|elle|ils|elles|ça|cela|celle-ci|celui-ci|ceux-ci|leur|lequel|laquelle|"
-    r"it|they|them|its|their|this one)\b",
+    r"it|they|them|its|their|this one|he|she|him|her|his)\b",
     re.IGNORECASE,
 )
 
@@ -59,6 +59,7 @@ class Query:
     recalled: str = ""  # the start of the previous answer: what "it", "the next one" refer to
     documents: tuple[str, ...] = ()  # the documents a comparing question names, to quote each
     resolved: bool = False  # "la suivante" was resolved into `context` ("la troisième …")
+    said: str = ""  # the previous answer, when the question asks what else there is
 
     @property
     def own(self) -> str:
@@ -171,7 +172,12 @@ def build_query(
             # "Et la suivante ?" after "la deuxième plénière" is about the third one; the
             # previous answer describes the second, so it no longer says what "it" is.
             return Query(question, language, following, profile, brief, resolved=True)
-    return Query(question, language, previous[-1], profile, brief, recalled)
+    said = answers[-1] if recalled and _ELSE.search(question) else ""
+    return Query(question, language, previous[-1], profile, brief, recalled, said=said)
+
+
+# « Qu'a-t-il dit d'autre ? », « quoi d'autre », "what else": asks for what was not said yet.
+_ELSE = re.compile(r"\b(?:d['’]autres?|autre chose|else|other)\b", re.IGNORECASE)
 
 
 # "Et la suivante ?", "la prochaine", "the next one": the item after the one just discussed.

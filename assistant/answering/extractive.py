@@ -242,6 +242,10 @@ class ExtractiveAnswerer:
         """Compose the answer from the best sentences, or refuse with the closest passages."""
         hits = evidence(hits)
         candidates = self.candidates(query, hits)
+        if query.said:
+            # « Et quoi d'autre ? »: what the previous answer quoted is not the answer.
+            said = terms(query.said)
+            candidates = [c for c in candidates if not _repeats(c.text, said)]
         frame = frame_of(query)
         quoter = _Quoter(hits, frame.list)
         # Brief mode, asked for explicitly, reports what each speaker said on the topic,
@@ -653,6 +657,12 @@ def _by_named_speaker(query: Query, hits: list[Hit], indices: list[int]) -> list
     if not named:
         return None
     return [i for i in indices if said_by[i] & named]
+
+
+def _repeats(text: str, said: frozenset[str]) -> bool:
+    """Whether a sentence's words are nearly all among those already `said`."""
+    words = terms(text)
+    return bool(words) and len(words - said) <= 0.2 * len(words)
 
 
 def _asks(sentence: str) -> bool:

@@ -22,6 +22,27 @@ def test_a_follow_up_recalls_the_start_of_the_previous_answer():
 
 
 @pytest.mark.parametrize(
+    ("question", "asks_else"),
+    [
+        ("Et qu'a-t-il dit d'autre ?", True),
+        ("Quoi d'autre ?", True),
+        ("What else did he say?", True),
+        ("Et combien de personnes avaient été sollicitées ?", False),
+    ],
+)
+def test_a_follow_up_asking_what_else_keeps_the_previous_answer_to_leave_out(
+    question, asks_else
+):
+    answer = "D'après les documents :\n- 120 réponses retenues. [1]"
+    history = [
+        Message(role="user", content="Combien de réponses l'étude a-t-elle retenues ?"),
+        Message(role="assistant", content=answer),
+    ]
+
+    assert build_query(question, history).said == (answer if asks_else else "")
+
+
+@pytest.mark.parametrize(
     "refusal",
     [
         "Je n'ai pas trouvé de réponse directe à « montant de l'amende » dans les documents.",

@@ -304,6 +304,23 @@ def test_what_a_named_speaker_said_is_their_statements_attributed(hash_settings)
     assert off_topic.trace["decision"] != "speaker"
 
 
+def test_what_else_a_speaker_said_leaves_out_what_the_previous_answer_quoted(hash_settings):
+    write_small_corpus(hash_settings.corpus_dir)
+    ingest(hash_settings.corpus_dir, hash_settings, progress=False)
+    assistant = build_assistant(hash_settings)
+    first = assistant.ask("Qu'a dit Sophie Lambert ?")
+    history = [
+        {"role": "user", "content": "Qu'a dit Sophie Lambert ?"},
+        {"role": "assistant", "content": first.answer},
+    ]
+
+    again = assistant.ask("Et qu'a-t-elle dit d'autre ?", history=history)
+
+    assert "coûte cher" in first.answer
+    # She said nothing else: no answer quotes her statement again as new.
+    assert again.abstained
+
+
 def test_an_english_question_on_what_a_speaker_said_about_a_topic_reads_only_the_topic(
     hash_settings,
 ):
