@@ -30,9 +30,7 @@ def test_a_follow_up_recalls_the_start_of_the_previous_answer():
         ("Et combien de personnes avaient été sollicitées ?", False),
     ],
 )
-def test_a_follow_up_asking_what_else_keeps_the_previous_answer_to_leave_out(
-    question, asks_else
-):
+def test_a_follow_up_asking_what_else_keeps_the_previous_answer_to_leave_out(question, asks_else):
     answer = "D'après les documents :\n- 120 réponses retenues. [1]"
     history = [
         Message(role="user", content="Combien de réponses l'étude a-t-elle retenues ?"),
