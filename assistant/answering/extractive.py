@@ -45,6 +45,8 @@ ABSTAIN = {
     "document that covers it.",
 }
 _TOPIC_WORDS = 14  # words of the question a refusal repeats
+_ENGLISH_FUNCTION_WORDS = frozenset(STOPWORDS_EN_PLUS)  # « about », « what », « did »
+_NEW_WORDS = 0.2  # share of its words a sentence must add to what an answer already said
 CLOSEST = 3  # passages shown with a refusal
 CLOSEST_LEAD = {
     "fr": "Voici les passages les plus proches de la question :",
@@ -309,7 +311,7 @@ class ExtractiveAnswerer:
         # Words the corpus never uses (English ones) say nothing either way, nor English
         # function words it happens to use (« What did X say about… »).
         seen = self.lexical.doc_freq if self.lexical is not None else None
-        function = set(STOPWORDS_EN_PLUS) if query.language == "en" else set()
+        function = _ENGLISH_FUNCTION_WORDS if query.language == "en" else frozenset()
         topic = {
             i: w
             for i, (concept, w) in enumerate(concepts)
@@ -660,9 +662,10 @@ def _by_named_speaker(query: Query, hits: list[Hit], indices: list[int]) -> list
 
 
 def _repeats(text: str, said: frozenset[str]) -> bool:
-    """Whether a sentence's words are nearly all among those already `said`."""
+    """Whether a sentence's words are nearly all among those already `said` (the shown
+    quote may be shortened or read without its OCR noise)."""
     words = terms(text)
-    return bool(words) and len(words - said) <= 0.2 * len(words)
+    return bool(words) and len(words - said) <= _NEW_WORDS * len(words)
 
 
 def _asks(sentence: str) -> bool:
