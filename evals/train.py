@@ -91,6 +91,11 @@ TREES = {
     "subsample_freq": 1,
     "colsample_bytree": 0.8,
 }
+# The model that orders a question's candidate sentences (LightGBM's lambdarank, trained to
+# put a sentence holding the evidence first): out of fold on the 871 training questions, the
+# first sentence holds the evidence for 65.7 % of those that have one, against 59.9 % by
+# the probabilities (regression and trees); those still decide whether to answer.
+ORDER = {**TREES, "n_estimators": 500, "num_leaves": 31, "min_child_samples": 20}
 # The passage ranker's trees are larger: out of fold on the 871 training questions, MRR
 # 0.749 → 0.761 (on the sentences the larger trees answer no better: 31.8 → 31.5 % right at
 # the threshold).
@@ -298,6 +303,21 @@ def _fit_trees(features: np.ndarray, labels: np.ndarray, params: dict = TREES) -
     return model.fit(features, labels).booster_.model_to_string()
 
 
+def _fit_order(features: np.ndarray, labels: np.ndarray, groups: np.ndarray) -> str:
+    """The lambdarank model ordering each question's candidates (`ORDER`), as LightGBM's
+    model text; deterministic (one thread, fixed seeds)."""
+    import lightgbm
+
+    rows = np.argsort(groups, kind="stable")  # a question's candidates side by side
+    sizes = np.unique(groups[rows], return_counts=True)[1]
+    model = lightgbm.LGBMRanker(
+        objective="lambdarank", **ORDER, verbose=-1, n_jobs=1, random_state=0
+    )
+    model.set_params(deterministic=True, force_row_wise=True)
+    model.fit(features[rows], labels[rows], group=sizes)
+    return model.booster_.model_to_string()
+
+
 def _out_of_fold(data: Candidates, strength: float) -> np.ndarray:
     """Each candidate's probability from a model trained without its question."""
     probabilities = np.zeros(len(data.labels))
@@ -333,7 +353,7 @@ def _weights(mean, scale, model) -> dict:
 
 
 def _ranker(
-    fitted, trees: str | None, threshold: float, report: dict | None = None
+    fitted, trees: str | None, order: str | None, threshold: float, report: dict | None = None
 ) -> SentenceRanker:
     return SentenceRanker(
         features=list(FEATURES),
@@ -341,12 +361,13 @@ def _ranker(
         threshold=round(threshold, 4),
         report=report or {},
         trees=trees,
+        order=order,
     )
 
 
-# Per fold of the questions: the rows it trains on, and the regression and trees fitted on
-# them (fitted once, tried with every sentence threshold).
-FoldModels = list[tuple[np.ndarray, tuple, str]]
+# Per fold of the questions: the rows it trains on, and the regression, trees and ordering
+# model fitted on them (fitted once, tried with every sentence threshold).
+FoldModels = list[tuple[np.ndarray, tuple, str, str]]
 
 
 def fit_folds(data: Candidates, strength: float) -> FoldModels:
@@ -356,6 +377,7 @@ def fit_folds(data: Candidates, strength: float) -> FoldModels:
             rows,
             _fit(data.features[rows], data.labels[rows], strength),
             _fit_trees(data.features[rows], data.labels[rows]),
+            _fit_order(data.features[rows], data.labels[rows], data.groups[rows]),
         )
         for rows, _ in splits
     ]
@@ -380,8 +402,8 @@ def answer_outcomes(
     count = len(cases)
     rankings, precision = [Ranking(0.0, 0.0)] * count, np.full(count, np.nan)
     right = np.zeros(count, dtype=bool)
-    for train_rows, regression, trees in fitted:
-        ranker = _ranker(regression, trees, sentence_threshold).never_refusing()
+    for train_rows, regression, trees, order in fitted:
+        ranker = _ranker(regression, trees, order, sentence_threshold).never_refusing()
         answerer = ExtractiveAnswerer(lexical, ranker=ranker)
         for question in sorted(set(range(count)) - set(data.groups[train_rows])):
             query, hits = data.prepared[question]
@@ -482,6 +504,7 @@ def train(
     ranker = _ranker(
         _fit(data.features, data.labels, strength),
         _fit_trees(data.features, data.labels),
+        _fit_order(data.features, data.labels, data.groups),
         threshold,
         report,
     )

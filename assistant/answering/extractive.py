@@ -100,6 +100,7 @@ class _Candidate:
     terms: set[int]  # indices of the question's concepts it covers
     position: int = 0
     features: dict[str, float] = field(default_factory=dict)
+    order: float = 0.0  # the ordering model's score (candidates come best first by it)
 
 
 def ranking_of(candidates: list[_Candidate], answer: str) -> Ranking:
@@ -108,11 +109,22 @@ def ranking_of(candidates: list[_Candidate], answer: str) -> Ranking:
     the share of the question the best one covers, by itself and with its line before or
     heading."""
     best = candidates[0]
-    other = next((c.score for c in candidates if c.hit_index != best.hit_index), 0.0)
+    other = next((c for c in candidates if c.hit_index != best.hit_index), None)
     features = best.features
     return Ranking(
-        best.score, other, len(answer), features.get("own", 0.0), features.get("context", 0.0)
+        best.score,
+        other.score if other else 0.0,
+        len(answer),
+        features.get("own", 0.0),
+        features.get("context", 0.0),
+        _squashed(best.order) - (_squashed(other.order) if other else 0.0),
     )
+
+
+def _squashed(order: float) -> float:
+    """An ordering score mapped into (0, 1), so that no other passage counts as 0 as it
+    does for probabilities."""
+    return 1.0 / (1.0 + math.exp(-order))
 
 
 class ExtractiveAnswerer:
@@ -235,10 +247,13 @@ class ExtractiveAnswerer:
                     "english": float(query.language == "en"),
                 }
                 candidates.append(_Candidate(index, unit, 0.0, own, position, features))
-        scores = self.ranker.probabilities([c.features for c in candidates])
+        rows = [c.features for c in candidates]
+        scores = self.ranker.probabilities(rows)
         for candidate, score in zip(candidates, scores, strict=True):
             candidate.score = score
-        return sorted(candidates, key=lambda c: c.score, reverse=True)
+        for candidate, order in zip(candidates, self.ranker.ordering(rows), strict=True):
+            candidate.order = order
+        return sorted(candidates, key=lambda c: c.order, reverse=True)
 
     def answer(self, query: Query, hits: list[Hit]) -> Draft:
         """Compose the answer from the best sentences, or refuse with the closest passages."""
@@ -405,6 +420,7 @@ class ExtractiveAnswerer:
                     "passage": c.hit_index + 1,
                     "text": c.text[:300],
                     "probability": round(c.score, 4),
+                    "order": round(c.order, 4),
                     "models": {k: round(v, 4) for k, v in self.ranker.parts(c.features).items()},
                     "features": {k: round(v, 4) for k, v in c.features.items()},
                     "contributions": self.ranker.explain(c.features),

@@ -59,6 +59,7 @@ ANSWER_FEATURES: tuple[str, ...] = (
     "length",  # log of the composed answer's length: what it says beyond one short line
     "coverage",  # IDF-weighted share of the question's concepts in the best sentence
     "context",  # share found only in the line before it or its heading, quoted with it
+    "order_lead",  # how far the ordering model puts it above any other passage's best (0-1)
 )
 
 
@@ -71,6 +72,7 @@ class Ranking:
     length: int = 0  # characters of the answer composed from it
     coverage: float = 0.0  # the best sentence's share of the question's concepts
     context: float = 0.0  # the share its line before or heading adds
+    order_lead: float = 0.0  # its ordering score's lead over another passage's best
 
     def features(self) -> list[float]:
         """The values of ANSWER_FEATURES."""
@@ -81,6 +83,7 @@ class Ranking:
             math.log1p(self.length),
             self.coverage,
             self.context,
+            self.order_lead,
         ]
 
 
@@ -124,15 +127,19 @@ class SentenceRanker:
     confidence: AnswerConfidence | None = None
     refuses: bool = True
     trees: str | None = None
+    order: str | None = None  # LightGBM ranking model (lambdarank): a question's candidates
 
     def __post_init__(self):
         if isinstance(self.confidence, dict):
             self.confidence = AnswerConfidence(**self.confidence)
-        self._booster = None
-        if self.trees:
+        self._booster = self._order = None
+        if self.trees or self.order:
             import lightgbm
 
-            self._booster = lightgbm.Booster(model_str=self.trees)
+            if self.trees:
+                self._booster = lightgbm.Booster(model_str=self.trees)
+            if self.order:
+                self._order = lightgbm.Booster(model_str=self.order)
 
     def answer_confidence(self, ranking: Ranking) -> float:
         """The confidence that an answer drawn from this ranking is right."""
@@ -163,6 +170,15 @@ class SentenceRanker:
             return []
         models = self._models(rows)
         return (sum(models.values()) / len(models)).tolist()
+
+    def ordering(self, rows: list[dict[str, float]]) -> list[float]:
+        """Scores that order one question's candidates, best first: the ranking model's
+        when there is one (trained to put a sentence holding the answer first, it does so
+        more often than the probabilities do), else the probabilities."""
+        if self._order is None or not rows:
+            return self.probabilities(rows)
+        values = np.array([[row.get(name, 0.0) for name in self.features] for row in rows])
+        return self._order.predict(values).tolist()
 
     def parts(self, values: dict[str, float]) -> dict[str, float]:
         """The probability by each model: the regression's, and the trees' when there are."""

@@ -224,5 +224,5 @@ def test_debug_returns_the_answers_trace(client):
     assert trace["decision"] == "answer" if confident else trace["decision"] in {"rule", "refusal"}
     assert body["abstained"] == (trace["decision"] == "refusal")
     best = trace["candidates"][0]
-    assert best["probability"] == max(c["probability"] for c in trace["candidates"])
+    assert best["order"] == max(c["order"] for c in trace["candidates"])
     assert set(best["features"]) == set(best["contributions"])

@@ -53,10 +53,11 @@ def test_the_confidence_learns_that_a_close_second_passage_means_doubt():
 
 
 def test_the_committed_confidence_doubts_a_contested_answer():
+    # The ordering model putting another passage's sentence nearly as high means doubt.
     ranker = SentenceRanker.load()
     assert ranker.confidence is not None
-    clear = ranker.answer_confidence(Ranking(0.7, 0.1, 300, 0.6))
-    assert clear > ranker.answer_confidence(Ranking(0.7, 0.65, 300, 0.6))
+    clear = ranker.answer_confidence(Ranking(0.7, 0.3, 300, 0.6, order_lead=2.0))
+    assert clear > ranker.answer_confidence(Ranking(0.7, 0.3, 300, 0.6, order_lead=0.1))
 
 
 def test_the_committed_confidence_trusts_a_sentence_quoted_under_the_line_naming_the_topic():
@@ -87,6 +88,15 @@ def test_the_ranker_survives_saving_and_loading(tmp_path):
     assert again.probability(sentence) == pytest.approx((parts["regression"] + parts["trees"]) / 2)
     assert again.never_refusing().confident(Ranking(0.01, 0.0))
     assert not again.confident(Ranking(0.01, 0.0))
+
+
+def test_the_committed_ordering_puts_first_a_sentence_covering_the_question():
+    ranker = SentenceRanker.load()
+    assert ranker.order is not None
+    covering = {"own": 0.9, "passage": 0.9, "fused": 1.0, "dense": 0.85, "focus": 1.0}
+    loose = {**covering, "own": 0.1, "passage": 0.3, "focus": 0.0}
+    first, second = ranker.ordering([covering, loose])
+    assert first > second
 
 
 def test_the_ranker_prefers_a_sentence_covering_the_question():
@@ -132,6 +142,8 @@ def test_a_fresh_training_gives_the_committed_model(real_assistant):
     ]
     fresh_trees = [first.parts(row)["trees"] for row in rows]
     assert fresh_trees == pytest.approx([committed.parts(r)["trees"] for r in rows], abs=0.05)
+    # The ordering model orders them as the committed one does.
+    assert first.ordering(rows) == pytest.approx(committed.ordering(rows), abs=0.05)
     # As safe as the committed one on its own out-of-fold answers.
     assert first.report["out_of_fold_wrong"] <= 0.05
 
