@@ -4,14 +4,16 @@ Each sentence of the retrieved passages is described by general features (how mu
 question it covers, its passage's rank and similarity, whether it holds the kind of answer
 the question wants…). A logistic regression and gradient-boosted trees (LightGBM), both
 trained on the training sets' evidence labels by `make train` (`evals/train.py`), turn
-them into the probability that the sentence holds the answer (the mean of theirs). Whether
-to answer at all is a question about the whole ranking: a second, smaller model turns the
-best sentence's probability, its lead over the best sentence of any other passage (two
-passages that compete for the answer mean doubt) and the length of the answer composed
-from them (a short line often misses what was asked), and how much of the question the best
-sentence and the line or heading quoted with it cover, into the confidence that the answer
-is right. Below one threshold, chosen by cross-validation, the assistant refuses and shows
-the closest passages.
+them into the probability that the sentence holds the answer (the mean of theirs); a third
+model, LightGBM's lambdarank, orders a question's candidates (trained to put one holding
+the answer first, which it does more often than the probabilities). Whether to answer at
+all is a question about the whole ranking: a second, smaller model turns the first
+sentence's probability, its lead over the best sentence of any other passage (two passages
+that compete for the answer mean doubt) and the length of the answer composed from them (a
+short line often misses what was asked), how much of the question the first sentence and
+the line or heading quoted with it cover, and the ordering model's lead over any other
+passage's best, into the confidence that the answer is right. Below one threshold, chosen
+by cross-validation, the assistant refuses and shows the closest passages.
 """
 
 from __future__ import annotations
