@@ -316,13 +316,8 @@ class ExtractiveAnswerer:
         """The statements on what the question asks besides whose words it wants (all of
         them when it asks nothing else): half of its other concepts, by weight."""
         concepts = self._concepts(query)
-        speakers = {
-            s
-            for c in statements
-            for s in str(hits[c.hit_index].chunk.metadata.get("speakers", "")).split("; ")
-            if s
-        }
-        named = set(tokenize(" ".join(named_speakers(query.text, sorted(speakers)))))
+        passages = sorted({c.hit_index for c in statements})
+        named = set(tokenize(" ".join(_speakers_named(query, hits, passages))))
         # Words the corpus never uses (English ones) say nothing either way, nor English
         # function words it happens to use (« What did X say about… »).
         seen = self.lexical.doc_freq if self.lexical is not None else None
@@ -670,11 +665,21 @@ _NEGATED = re.compile(r"\b(?:aucune?|pas\s+de|pas\s+d'|sans|no|without)\s*(\w+)"
 def _by_named_speaker(query: Query, hits: list[Hit], indices: list[int]) -> list[int] | None:
     """Those of the passages at `indices` stating the words of a speaker the question names
     (« Qu'a dit Francis Béguet… ? »), in order; None when it names none of their speakers."""
-    said_by = {i: set(str(hits[i].chunk.metadata.get("speakers", "")).split("; ")) for i in indices}
-    named = set(named_speakers(query.text, sorted(set().union(*said_by.values()) - {""})))
+    named = _speakers_named(query, hits, indices)
     if not named:
         return None
-    return [i for i in indices if said_by[i] & named]
+    return [i for i in indices if _speakers(hits[i]) & named]
+
+
+def _speakers_named(query: Query, hits: list[Hit], indices: list[int]) -> set[str]:
+    """The speakers of the passages at `indices` that the question names."""
+    speakers = set().union(*(_speakers(hits[i]) for i in indices))
+    return set(named_speakers(query.text, sorted(speakers)))
+
+
+def _speakers(hit: Hit) -> set[str]:
+    """Whose words a passage states, from its metadata."""
+    return set(str(hit.chunk.metadata.get("speakers", "")).split("; ")) - {""}
 
 
 def _repeats(text: str, said: frozenset[str]) -> bool:
