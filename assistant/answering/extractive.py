@@ -104,10 +104,10 @@ class _Candidate:
 
 
 def ranking_of(candidates: list[_Candidate], answer: str) -> Ranking:
-    """What the ranking says about answering: the best candidate's probability, the best
-    one of another passage (0 if none), the length of the `answer` composed from them, and
-    the share of the question the best one covers, by itself and with its line before or
-    heading."""
+    """What the ranking says about answering: the first candidate's probability, that of
+    the first one of another passage (0 if none), the length of the `answer` composed from
+    them, the share of the question the first one covers, by itself and with its line
+    before or heading, and how far the ordering model puts it above that other one."""
     best = candidates[0]
     other = next((c for c in candidates if c.hit_index != best.hit_index), None)
     features = best.features

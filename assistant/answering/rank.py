@@ -134,14 +134,8 @@ class SentenceRanker:
     def __post_init__(self):
         if isinstance(self.confidence, dict):
             self.confidence = AnswerConfidence(**self.confidence)
-        self._booster = self._order = None
-        if self.trees or self.order:
-            import lightgbm
-
-            if self.trees:
-                self._booster = lightgbm.Booster(model_str=self.trees)
-            if self.order:
-                self._order = lightgbm.Booster(model_str=self.order)
+        self._booster = _booster(self.trees)
+        self._order = _booster(self.order)
 
     def answer_confidence(self, ranking: Ranking) -> float:
         """The confidence that an answer drawn from this ranking is right."""
@@ -179,8 +173,7 @@ class SentenceRanker:
         more often than the probabilities do), else the probabilities."""
         if self._order is None or not rows:
             return self.probabilities(rows)
-        values = np.array([[row.get(name, 0.0) for name in self.features] for row in rows])
-        return self._order.predict(values).tolist()
+        return self._order.predict(self._values(rows)).tolist()
 
     def parts(self, values: dict[str, float]) -> dict[str, float]:
         """The probability by each model: the regression's, and the trees' when there are."""
@@ -188,12 +181,16 @@ class SentenceRanker:
 
     def _models(self, rows: list[dict[str, float]]) -> dict[str, np.ndarray]:
         """Each model's probabilities for the rows."""
-        values = np.array([[row.get(name, 0.0) for name in self.features] for row in rows])
+        values = self._values(rows)
         z = self.intercept + ((values - self.mean) / self.scale) @ np.array(self.coef)
         models = {"regression": 1.0 / (1.0 + np.exp(-z))}
         if self._booster is not None:
             models["trees"] = self._booster.predict(values)
         return models
+
+    def _values(self, rows: list[dict[str, float]]) -> np.ndarray:
+        """The rows as a matrix, one column per feature in the model's order."""
+        return np.array([[row.get(name, 0.0) for name in self.features] for row in rows])
 
     def explain(self, values: dict[str, float]) -> dict[str, float]:
         """Each feature's contribution to the regression's log-odds, for the debug trace."""
@@ -229,3 +226,12 @@ class SentenceRanker:
         path.write_text(
             json.dumps(asdict(self), indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
         )
+
+
+def _booster(model: str | None):
+    """The LightGBM model of a model text, or None without one (LightGBM loads only then)."""
+    if not model:
+        return None
+    import lightgbm
+
+    return lightgbm.Booster(model_str=model)
