@@ -112,12 +112,26 @@ def evaluate(
     gold: Annotated[Path | None, typer.Option(help="Fichier de référence JSONL")] = None,
     baseline: Annotated[bool, typer.Option(help="Comparer au RAG naïf")] = True,
     limit: Annotated[int | None, typer.Option(help="N'évaluer que les N premiers cas")] = None,
+    refusal: Annotated[
+        bool,
+        typer.Option(
+            help="Refuser quand la confiance est trop basse (--no-refusal : répondre à tout, "
+            "pour mesurer les réponses seules ; en processus uniquement)"
+        ),
+    ] = True,
 ) -> None:
     """Score the assistant against the gold set and write the report."""
     from evals.gold import DEFAULT_GOLD
     from evals.run import main as run_eval
     from evals.run import summary_text
 
+    if url and not refusal:
+        typer.secho(
+            "Erreur : --no-refusal évalue l'assistant en processus ; retirez --url.",
+            fg="red",
+            err=True,
+        )
+        raise typer.Exit(2)
     settings = Settings()
     out_dir = settings.data_dir / "eval"
     try:
@@ -128,6 +142,7 @@ def evaluate(
             with_baseline=baseline,
             limit=limit,
             settings=settings,
+            refusal=refusal,
         )
     except AssistantError as exc:
         _fail(exc)

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 from tqdm import tqdm
 
+from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.core import Assistant, build_assistant
 from assistant.settings import Settings
 from evals.baseline import NaiveRag, load_baseline
@@ -122,10 +123,22 @@ def baseline_target(naive: NaiveRag) -> Target:
     return ask
 
 
-def assistant_target(settings: Settings) -> Target:
-    """Ingest the corpus if needed, build the assistant in-process and wrap it as a target."""
+def assistant_target(settings: Settings, refusal: bool = True) -> Target:
+    """Ingest the corpus if needed, build the assistant in-process and wrap it as a target;
+    without `refusal`, it answers every question (see `without_refusal`)."""
     ingest(settings.corpus_dir, settings)
-    return inprocess_target(build_assistant(settings))
+    assistant = build_assistant(settings)
+    return inprocess_target(assistant if refusal else without_refusal(assistant))
+
+
+def without_refusal(assistant: Assistant) -> Assistant:
+    """The assistant answering every question as it would if confident: what its answers
+    are worth apart from when it refuses (with a refusal that never errs, it would be right
+    on the questions answered right here and on every unanswerable one)."""
+    answerer = assistant.answerer
+    extractive = answerer if isinstance(answerer, ExtractiveAnswerer) else answerer.fallback
+    extractive.ranker = extractive.ranker.never_refusing()
+    return assistant
 
 
 def main(
@@ -135,11 +148,18 @@ def main(
     with_baseline: bool = True,
     limit: int | None = None,
     settings: Settings | None = None,
+    refusal: bool = True,
 ) -> Path:
-    """Evaluate the assistant (and the baseline), write the report, return report.md's path."""
+    """Evaluate the assistant (and the baseline), write the report, return report.md's path.
+    Without `refusal`, the in-process assistant answers every question."""
+    if url and not refusal:
+        raise ValueError(
+            "answering without refusal needs the assistant in-process: drop --url, or "
+            "evaluate the server with its refusal"
+        )
     settings = settings or Settings()
     cases = load_gold(gold)[:limit]
-    target = http_target(url) if url else assistant_target(settings)
+    target = http_target(url) if url else assistant_target(settings, refusal)
     results = run_evaluation(cases, target, label="assistant")
     baseline = None
     if with_baseline:
@@ -150,6 +170,7 @@ def main(
         "gold": str(gold),
         "cases": len(cases),
         "assistant": url or "in-process",
+        "refusal": refusal,
     }
     return write_report(results, baseline, out_dir, meta=meta)
 
@@ -169,10 +190,23 @@ def _cli(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, help="report folder (default: <data_dir>/eval)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the naive baseline")
     parser.add_argument("--limit", type=int, help="evaluate only the first N cases")
+    parser.add_argument(
+        "--no-refusal",
+        action="store_true",
+        help="answer every question (in-process): the answers' worth apart from refusal",
+    )
     args = parser.parse_args(argv)
     settings = Settings()
     out_dir = args.out or settings.data_dir / "eval"
-    report = main(args.gold, args.url, out_dir, not args.no_baseline, args.limit, settings)
+    report = main(
+        args.gold,
+        args.url,
+        out_dir,
+        not args.no_baseline,
+        args.limit,
+        settings,
+        not args.no_refusal,
+    )
     print(summary_text(out_dir))
     print(f"\nReport: {report}\n        {report.with_suffix('.html')}")
 

@@ -198,3 +198,25 @@ def test_main_evaluates_a_server_and_writes_the_report(server_url, gold_path, tm
     assert list(summary["systems"]) == ["assistant"]
     assert summary["systems"]["assistant"]["overall"]["n"] == 2
     assert summary["meta"]["assistant"] == server_url
+
+
+def test_without_refusal_the_assistant_answers_every_question(corpus_index, gold_path, tmp_path):
+    def outcomes(refusal: bool) -> dict[str, tuple[bool, str]]:
+        out = tmp_path / f"refusal-{refusal}"
+        main(gold_path, None, out, with_baseline=False, settings=corpus_index, refusal=refusal)
+        rows = [
+            json.loads(line) for line in (out / "results.jsonl").read_text("utf-8").splitlines()
+        ]
+        return {r["case_id"]: (r["abstained"], r["outcome"]) for r in rows}
+
+    # The budget of Lyon in 2030 is in no document: refused, unless refusal is off, when
+    # whatever is closest gets quoted as an answer (scored wrong).
+    assert outcomes(True)["unans-1"] == (True, "correct")
+    answered = outcomes(False)
+    assert not any(abstained for abstained, _ in answered.values())
+    assert answered["unans-1"] == (False, "wrong")
+
+
+def test_without_refusal_needs_the_assistant_in_process(gold_path, tmp_path):
+    with pytest.raises(ValueError, match="in-process"):
+        main(gold_path, "http://127.0.0.1:9", tmp_path, with_baseline=False, refusal=False)
