@@ -48,6 +48,7 @@ _TOPIC_WORDS = 14  # words of the question a refusal repeats
 _ENGLISH_FUNCTION_WORDS = frozenset(STOPWORDS_EN_PLUS)  # « about », « what », « did »
 _NEW_WORDS = 0.2  # share of its words a sentence must add to what an answer already said
 CLOSEST = 3  # passages shown with a refusal
+CLOSEST_ACROSS = 5  # for a question about what the documents say: one per document first
 CLOSEST_LEAD = {
     "fr": "Voici les passages les plus proches de la question :",
     "en": "Here are the passages closest to the question (in French):",
@@ -428,7 +429,8 @@ class ExtractiveAnswerer:
         self, query: Query, hits: list[Hit], candidates: list[_Candidate], quoter: _Quoter
     ) -> Draft:
         """No sentence is likely enough to answer: say so, and show the closest passages
-        (those of the likeliest sentences, then in retrieval order), each by its likeliest
+        (those of the likeliest sentences, then in retrieval order; for a question about
+        what the documents say, the closest of each document first), each by its likeliest
         sentence in the context a reader needs: what they would look for in it."""
         concepts = self._concepts(query)
         likeliest: dict[int, _Candidate] = {}
@@ -437,10 +439,17 @@ class ExtractiveAnswerer:
         order = list(dict.fromkeys([*likeliest, *range(len(hits))]))
         # « Qu'a dit X ? » is about X: their statements are the closest passages, if any.
         order = _by_named_speaker(query, hits, order) or order
-        # A passage is shown by a sentence that says something: « De quoi parle-t-on ? » or
-        # an interviewer's question is only what its likeliest sentence asks.
+        across = asks_across_documents(query.question) or bool(query.documents)
+        if across:
+            firsts = {}
+            for index in order:
+                firsts.setdefault(hits[index].chunk.metadata.get("doc_id", ""), index)
+            order = list(dict.fromkeys([*firsts.values(), *order]))
+        # A passage is shown by a sentence that says something: « De quoi parle-t-on ? », an
+        # interviewer's question or a bare label (« CA Villefranche ») is only what its
+        # likeliest sentence asks or names.
         for candidate in reversed(candidates):
-            if not _asks(candidate.text):
+            if not _asks(candidate.text) and not candidate.features.get("label"):
                 likeliest[candidate.hit_index] = candidate
 
         def shown(index: int) -> str:
@@ -455,7 +464,7 @@ class ExtractiveAnswerer:
         texts: dict[str, int] = {}
         for index in order:
             texts.setdefault(shown(index), index)
-            if len(texts) == CLOSEST:
+            if len(texts) == (CLOSEST_ACROSS if across else CLOSEST):
                 break
         order = list(texts.values())
         lines = [abstention(query)]

@@ -314,6 +314,44 @@ def test_a_refusal_shows_passages_that_say_the_same_words_once(answerer):
     assert _markers(draft.answer) == {c.n for c in draft.citations}
 
 
+def _study_pages(*texts: str) -> list[Hit]:
+    """Pages of one study, ranked before the other documents' passages."""
+    meta = {"doc_id": "etude", "title": "Étude"}
+    return [Hit(StoredChunk(f"page-{n}", t, meta), 0.03, 0.9) for n, t in enumerate(texts)]
+
+
+def test_a_refused_question_about_what_the_documents_say_shows_each_document(answerer):
+    pages = _study_pages(
+        "Les obstacles aux projets numériques des communes tiennent d'abord au budget.",
+        "Autre obstacle aux projets numériques : le manque de compétences des agents.",
+        "Les obstacles aux projets numériques varient selon la taille de la collectivité.",
+    )
+    others = _hits("cyber", "budget", "reen")
+
+    def documents(question: str) -> list[str]:
+        draft = _refusing(answerer).answer(build_query(question, []), [*pages, *others])
+        assert draft.abstained
+        return [c.document_id for c in draft.citations]
+
+    # Asked plainly, the three closest passages are the study's.
+    assert documents("Quels obstacles aux projets numériques ?") == ["etude"] * 3
+    # Asked what the documents say, each document's closest passage comes first.
+    across = documents("Que disent les documents sur les obstacles aux projets numériques ?")
+    assert len(across) == 5 and set(across[:4]) == {"etude", "doc-cyber", "doc-budget", "doc-reen"}
+
+
+def test_a_refusal_shows_a_passage_by_what_it_says_rather_than_by_a_bare_label(answerer):
+    statement = "Le service a recruté deux agents pour le numérique en 2024."
+    hit = _study_pages(f"Ville de Nancy\n{statement}")[0]
+    query = build_query("Qui représentait la ville de Nancy ?", [])
+    candidates = answerer.candidates(query, [hit])
+    assert candidates[0].text == "Ville de Nancy" and candidates[0].features["label"]
+
+    draft = _refusing(answerer).answer(query, [hit])
+
+    assert f"- {statement} [1]" in draft.answer
+
+
 def test_a_refusal_shows_each_passage_by_its_likeliest_sentence(answerer):
     opening = "Les collectivités publient chaque année un schéma pluriannuel d'accessibilité. "
 
