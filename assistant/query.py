@@ -23,7 +23,7 @@ _FOLLOW_UP = re.compile(
 
 # Questions that ask what several documents say: answered wider, from several documents.
 _ACROSS_DOCUMENTS = re.compile(
-    r"(les documents|différents documents|plusieurs documents|le corpus|croise|synthèse|"
+    r"(les documents|les docs\b|différents documents|plusieurs documents|le corpus|croise|synthèse|"
     r"synthétise|panorama|état des lieux|selon les|across|the documents|overview)",
     re.IGNORECASE,
 )

@@ -1,6 +1,6 @@
 """Documents a question names, read from the index's metadata."""
 
-from assistant.query import asks_to_compare
+from assistant.query import asks_across_documents, asks_to_compare
 from assistant.retrieval.lexical import Bm25Index
 from assistant.sources import named_documents, without_names
 
@@ -41,3 +41,10 @@ def test_comparing_questions_are_recognised():
     assert asks_to_compare("Quelle différence entre le baromètre de 2025 et celui de 2017 ?")
     assert asks_to_compare("Croise l'étude et le compte-rendu.")
     assert not asks_to_compare("Quel est le seuil de l'open data ?")
+
+
+def test_questions_about_what_the_documents_say_are_recognised_informally_too():
+    assert asks_across_documents("Que disent les documents sur la formation des élus ?")
+    assert asks_across_documents("que disent les docs sur le télétravail ?")
+    assert not asks_across_documents("Quel doc parle du télétravail ?")
+    assert not asks_across_documents("Les docteurs de la commune ?")
