@@ -441,10 +441,7 @@ class ExtractiveAnswerer:
         order = _by_named_speaker(query, hits, order) or order
         across = asks_across_documents(query.question) or bool(query.documents)
         if across:
-            firsts = {}
-            for index in order:
-                firsts.setdefault(hits[index].chunk.metadata.get("doc_id", ""), index)
-            order = list(dict.fromkeys([*firsts.values(), *order]))
+            order = _each_document_first(hits, order)
         # A passage is shown by a sentence that says something: « De quoi parle-t-on ? », an
         # interviewer's question or a bare label (« CA Villefranche ») is only what its
         # likeliest sentence asks or names.
@@ -689,6 +686,14 @@ def _speakers_named(query: Query, hits: list[Hit], indices: list[int]) -> set[st
 def _speakers(hit: Hit) -> set[str]:
     """Whose words a passage states, from its metadata."""
     return set(str(hit.chunk.metadata.get("speakers", "")).split("; ")) - {""}
+
+
+def _each_document_first(hits: list[Hit], order: list[int]) -> list[int]:
+    """The passages at `order`, the first of each document before the others."""
+    firsts: dict[str, int] = {}
+    for index in order:
+        firsts.setdefault(hits[index].chunk.metadata.get("doc_id", ""), index)
+    return list(dict.fromkeys([*firsts.values(), *order]))
 
 
 def _repeats(text: str, said: frozenset[str]) -> bool:
