@@ -82,6 +82,7 @@ def quote_in_context(
         # it is about.
         next_line = units[position + 1]
         if len(next_line) <= _HEADLINE_FOLLOWER and not is_headline(next_line):
+            position += 1
             text = f"{text} {next_line}"
     if text.rstrip().endswith(":"):
         after = units[position + 1 : position + 1 + _LEAD_LINES]
@@ -101,10 +102,13 @@ def with_neighbours(passage: str, position: int, text: str, quotable: Callable[[
     """`text`, the quote of sentence `position`, with the sentences just before and after it
     in the passage: the best sentence's answer is often completed by its neighbour (the
     figure of a label, the second condition of a rule). A neighbour already quoted, too
-    long to be one sentence, or not `quotable` (an order to an assistant) stays out."""
+    long to be one sentence, or not `quotable` (an order to an assistant) stays out, and so
+    does a lead-in after it (« Les objectifs sont : »), whose list is not quoted."""
     units = sentence_units(passage)
     before = units[position - 1] if position > 0 else ""
     after = units[position + 1] if position + 1 < len(units) else ""
+    if after.rstrip().endswith(":"):
+        after = ""
     if after and after not in text and len(after) <= _NEIGHBOUR and quotable(after):
         text = f"{text} {after}"
     if before and before not in text and len(before) <= _NEIGHBOUR and quotable(before):

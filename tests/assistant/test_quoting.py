@@ -76,6 +76,36 @@ def test_a_neighbour_already_quoted_or_too_long_is_not_added_again():
     assert quoted == "Les communes doivent publier : les délibérations."
 
 
+def test_a_headline_and_the_lead_in_under_it_are_quoted_once_with_the_list():
+    text = (
+        "Loi pour une République numérique (2016)\n\n"
+        "• Les collectivités de plus de 3 500 habitants doivent :\n\n"
+        "• Ouvrir et partager leurs données (open data)\n"
+        "• Héberger leurs données sur le territoire français"
+    )
+
+    quoted = quote_in_context(text, 0)
+
+    assert quoted == (
+        "Loi pour une République numérique (2016) Les collectivités de plus de 3 500 "
+        "habitants doivent : Ouvrir et partager leurs données (open data) ; Héberger leurs "
+        "données sur le territoire français"
+    )
+
+
+def test_a_lead_in_after_the_best_sentence_is_not_added_without_its_list():
+    text = (
+        "Les intercommunalités de plus de 50 000 habitants doivent élaborer une stratégie "
+        "numérique responsable.\nLes objectifs sont :\n• Réduire l'empreinte\n• Former"
+    )
+    sentence = (
+        "Les intercommunalités de plus de 50 000 habitants doivent élaborer une stratégie "
+        "numérique responsable."
+    )
+
+    assert with_neighbours(text, 0, sentence, bool) == sentence
+
+
 _LIST_START = (
     "Nos recommandations aux territoires :\n\n"
     "• Renforcer la formation continue des agents et des élus sur les outils numériques\n"
