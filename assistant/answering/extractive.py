@@ -734,15 +734,24 @@ def _opening(text: str) -> str:
 
 def _shortened(text: str, limit: int = 240, anchors: set[str] = frozenset()) -> str:
     """Text for a reader, cut at a word boundary after `limit` characters, without emphasis
-    marks (a Markdown source's would be left open by the cut). When the first word matching
-    one of the `anchors` (tokens of the question's concepts) would be cut off, the text
-    shown starts a little before it instead."""
+    marks (a Markdown source's would be left open by the cut). The part shown is the one
+    naming the most of the `anchors` (tokens of the question's concepts): when the words
+    matching them lie further on, it starts a little before the first of them it shows."""
     flat = " ".join(clean_for_display(text).replace("**", "").split())
     if len(flat) <= limit:
         return flat
-    anchor = next(
-        (m.start() for m in _WORD.finditer(flat) if set(tokenize(m.group())) & anchors), 0
-    )
+    found = [
+        (m.start(), named)
+        for m in _WORD.finditer(flat)
+        if (named := frozenset(tokenize(m.group())) & anchors)
+    ]
+
+    def named_from(anchor: int) -> int:
+        """How many anchors the text shown from a little before `anchor` names."""
+        end = max(anchor, _ANCHOR_LEAD) - _ANCHOR_LEAD + limit - _ANCHOR_ROOM
+        return len(set().union(*(n for p, n in found if anchor <= p <= end)))
+
+    anchor = max((p for p, _ in found), key=named_from, default=0)  # the first of the best
     if anchor + _ANCHOR_ROOM > limit:
         start = flat.rfind(" ", 0, max(0, anchor - _ANCHOR_LEAD)) + 1
         return "… " + _shortened(flat[start:], limit)

@@ -391,6 +391,19 @@ def test_a_refusal_shows_a_long_sentence_from_a_little_before_what_the_question_
     assert len(shown) < 260
 
 
+def test_a_refusal_shows_the_part_of_a_long_sentence_naming_most_of_the_question(answerer):
+    draft = _fine_question_refused(
+        answerer,
+        "L'Arcom contrôle les sites des collectivités, "
+        + "qui publient chaque année un schéma pluriannuel et le tiennent à jour, " * 2
+        + "et peut imposer des amendes allant jusqu'à 50 000 euros pour un site inaccessible.",
+    )
+
+    shown = next(line for line in draft.answer.split("\n") if line.endswith("[1]"))
+    # « Arcom » opens the sentence, but the fine and the inaccessible site come at its end.
+    assert shown.startswith("- … ") and "50 000 euros pour un site inaccessible" in shown
+
+
 def test_a_refusal_shows_passages_without_open_emphasis_marks(answerer):
     hit = _hits("budget")[0]
     hit.chunk.text = "**30 % des intercommunalités** consacrent un budget au numérique. " * 5
