@@ -76,10 +76,6 @@ _OCR_FIXES = [
     # A bracketed number in a document (a footnote call, or a hostile fake citation) would
     # read as one of the answer's own [n] markers: it is never shown.
     (re.compile(r"\s*\[\d+\]"), ""),
-    # So is a Markdown source's footnote call (« VPN<sup>5</sup> »); its other inline tags
-    # (« <u>…</u> ») are markup, not text.
-    (re.compile(r"<sup>\s*\d+\s*</sup>"), ""),
-    (re.compile(r"</?(?:u|b|i|em|strong|sup|sub|span)>"), ""),
     (re.compile(r"\s+([,.])"), r"\1"),
     # No text ends on an article: one left alone at the end is the start of a line the
     # page cut off (a slide's last line « Les »).

@@ -156,7 +156,6 @@ def test_sentence_units_cut_overlong_runs_at_a_space():
         ("la taille des intercommunalités) ; Les", "la taille des intercommunalités)"),
         ("Les communes publient. La", "Les communes publient."),
         ("pas d'lA sans données, l'lNSEE et la LOI", "pas d'IA sans données, l'INSEE et la LOI"),
-        ("un VPN<sup>5</sup>, et <u>un pare-feu</u>", "un VPN, et un pare-feu"),
     ],
 )
 def test_clean_for_display_undoes_ocr_misreadings(raw, shown):
