@@ -82,6 +82,15 @@ class Assistant:
         self.embedder = embedder
         self.rulebook = rulebook or Rulebook.of([])
 
+    @property
+    def extractive(self) -> ExtractiveAnswerer | None:
+        """The extractive answerer: the answerer itself, or the one a generative answerer
+        falls back on (None without either)."""
+        answerer = self.answerer
+        if isinstance(answerer, ExtractiveAnswerer):
+            return answerer
+        return getattr(answerer, "fallback", None)
+
     def _validate(self, question: str) -> str:
         if not isinstance(question, str):
             raise InvalidQuestionError("La question doit être une chaîne de caractères.")

@@ -14,7 +14,6 @@ from typing import Any
 import httpx
 from tqdm import tqdm
 
-from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.core import Assistant, build_assistant
 from assistant.settings import Settings
 from evals.baseline import NaiveRag, load_baseline
@@ -135,8 +134,7 @@ def without_refusal(assistant: Assistant) -> Assistant:
     """The assistant answering every question as it would if confident: what its answers
     are worth apart from when it refuses (with a refusal that never errs, it would be right
     on the questions answered right here and on every unanswerable one)."""
-    answerer = assistant.answerer
-    extractive = answerer if isinstance(answerer, ExtractiveAnswerer) else answerer.fallback
+    extractive = assistant.extractive
     extractive.ranker = extractive.ranker.never_refusing()
     return assistant
 

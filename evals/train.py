@@ -142,9 +142,7 @@ def collect(
 ) -> Candidates:
     """Retrieve each case's passages and describe its candidate sentences; a case listed in
     `passage_rankers` has its passages ranked by that model."""
-    answerer = assistant.answerer
-    if not isinstance(answerer, ExtractiveAnswerer):
-        answerer = getattr(answerer, "fallback", None)
+    answerer = assistant.extractive
     assert isinstance(answerer, ExtractiveAnswerer), "training needs the extractive answerer"
     answerer = ExtractiveAnswerer(answerer.lexical, ranker=SentenceRanker.neutral())
     rows, labels, groups, answerable, in_evidence, prepared = [], [], [], [], [], []

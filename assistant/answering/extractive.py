@@ -372,10 +372,7 @@ class ExtractiveAnswerer:
     ) -> Draft:
         """The best sentences, with the one stating who is concerned for an obligation
         question, composed into a cited answer."""
-        question = query.question
-        chosen = self._select(
-            candidates, hits, broad=asks_across_documents(question) or bool(query.documents)
-        )
+        chosen = self._select(candidates, hits, broad=_across_documents(query))
         chosen += self._from_each(query.documents, candidates, chosen, hits)
         if frame.condition and not any(find_thresholds(quoter.plain(c)) for c in chosen):
             # An obligation question: bring in the best sentence that states who is concerned.
@@ -439,7 +436,7 @@ class ExtractiveAnswerer:
         order = list(dict.fromkeys([*likeliest, *range(len(hits))]))
         # « Qu'a dit X ? » is about X: their statements are the closest passages, if any.
         order = _by_named_speaker(query, hits, order) or order
-        across = asks_across_documents(query.question) or bool(query.documents)
+        across = _across_documents(query)
         if across:
             order = _each_document_first(hits, order)
         # A passage is shown by a sentence that says something: « De quoi parle-t-on ? », an
@@ -686,6 +683,11 @@ def _speakers_named(query: Query, hits: list[Hit], indices: list[int]) -> set[st
 def _speakers(hit: Hit) -> set[str]:
     """Whose words a passage states, from its metadata."""
     return set(str(hit.chunk.metadata.get("speakers", "")).split("; ")) - {""}
+
+
+def _across_documents(query: Query) -> bool:
+    """Whether the question asks what several documents say, or names several to compare."""
+    return asks_across_documents(query.question) or bool(query.documents)
 
 
 def _each_document_first(hits: list[Hit], order: list[int]) -> list[int]:
